@@ -1,0 +1,652 @@
+/* conn.c: one benchmark connection: TLS set-up, login, the workload's
+ * set-up requests, then a pipeline of `depth` requests kept full.
+ *
+ * Requests during the run are tagged t1, t2, ...; answers come in order, so
+ * the oldest request in flight is number next_seq - inflight, and its send
+ * time sits in slot (number % depth) of the connection's ring. The set-up
+ * requests, one at a time, have fixed tags (L, C, I). */
+#include "bench.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+/* Lines handled per read callback before yielding to other connections. */
+#define LINES_PER_CALL 1024
+
+enum conn_state {
+	CS_IDLE,        /* not started */
+	CS_CONNECTING,  /* TCP and TLS handshake */
+	CS_LOGIN,       /* LOGIN sent */
+	CS_CUSTOMER,    /* note: CUSTOMER ADD sent */
+	CS_INTERACTION, /* note: INTERACTION START sent */
+	CS_READY,       /* set up, waiting for the run */
+	CS_RUNNING,     /* the pipeline is on */
+	CS_CLOSED,
+};
+
+struct conn {
+	struct bench *b;
+	struct bufferevent *bev;
+	unsigned index;
+	enum conn_state state;
+	uint64_t next_seq;      /* the number of the next request's tag */
+	unsigned inflight;      /* requests sent and not answered */
+	uint64_t *sent_at;      /* depth send times, ns: b->sent_at + index * depth */
+	char *body;             /* what follows the tag, with the LF: built once */
+	size_t body_len;
+};
+
+enum answer { A_OK, A_NO, A_BAD, A_ERR, A_ROW, A_OTHER };
+
+static const char *const answer_name[] = { "OK", "NO", "BAD", "ERR", "ROW", "?" };
+
+static enum answer classify(const char *w, size_t n)
+{
+	enum answer a;
+
+	for (a = A_OK; a < A_OTHER; a++)
+		if (strlen(answer_name[a]) == n && memcmp(answer_name[a], w, n) == 0)
+			return a;
+	return A_OTHER;
+}
+
+/* The value of `key` in an answer line, copied into out (quotes removed,
+ * escapes left as they are: ids and codes have none). Tokens are walked
+ * whole, so `msg="... customer=1"` is not taken for a customer field. */
+static bool line_field(const char *line, const char *key, char *out, size_t outlen)
+{
+	size_t klen = strlen(key), n;
+	const char *p = line, *tok, *v;
+	bool quoted;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		tok = p;
+		quoted = false;
+		while (*p != '\0' && (*p != ' ' || quoted)) {
+			if (*p == '"')
+				quoted = !quoted;
+			else if (*p == '\\' && quoted && p[1] != '\0')
+				p++;
+			p++;
+		}
+		if ((size_t)(p - tok) > klen && memcmp(tok, key, klen) == 0 && tok[klen] == '=') {
+			v = tok + klen + 1;
+			n = (size_t)(p - v);
+			if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
+				v++, n -= 2;
+			if (n >= outlen)
+				n = outlen - 1;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 19 && s[0] != '0' && strspn(s, "0123456789") == n;
+}
+
+/* Decimal digits of v into buf (at least 21 bytes), returns the length. */
+static size_t fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[21];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Closes c, accounts for what it leaves behind, tells the run. */
+static void conn_close(struct conn *c)
+{
+	struct bench *b = c->b;
+	enum conn_state was = c->state;
+
+	if (was == CS_CLOSED || was == CS_IDLE)
+		return;
+	c->state = CS_CLOSED;
+	b->open--;
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	if (was == CS_CONNECTING) {
+		b->connecting--;
+		conns_connect_more(b);
+	}
+	if (was == CS_RUNNING) {
+		b->c.unanswered += c->inflight;
+		b->inflight -= c->inflight;
+		c->inflight = 0;
+		b->c.lost++;
+		b->ready--;
+		bench_conn_gone(b);
+	} else if (was == CS_READY) {
+		b->c.lost++;
+		b->ready--;
+		bench_conn_gone(b);
+	} else {
+		b->c.setup_failed++;
+		b->settled++;
+		bench_settled(b);
+	}
+}
+
+/* The OpenSSL reasons queued for this connection, for an error message. */
+static void ssl_reasons(struct bufferevent *bev, char *buf, size_t len)
+{
+	unsigned long e;
+	size_t used = 0;
+	unsigned i;
+
+	buf[0] = '\0';
+	for (i = 0; i < 4 && (e = bufferevent_get_openssl_error(bev)) != 0; i++) {
+		char one[256];
+		ERR_error_string_n(e, one, sizeof(one));
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "; " : "", one);
+		if (used >= len)
+			break;
+	}
+	while (bufferevent_get_openssl_error(bev) != 0)
+		;
+}
+
+static void send_line(struct conn *c, const char *line)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add(out, line, strlen(line));
+	evbuffer_add(out, "\n", 1);
+}
+
+/* PROTOCOL §2 quoted value: \ and " escaped; the options checked that
+ * there is no control character. */
+static void add_quoted(struct evbuffer *out, const char *s)
+{
+	evbuffer_add(out, "\"", 1);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			evbuffer_add(out, "\\", 1);
+		evbuffer_add(out, s, 1);
+	}
+	evbuffer_add(out, "\"", 1);
+}
+
+static void send_login(struct conn *c)
+{
+	struct bench *b = c->b;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out, "L LOGIN user=%s password=",
+		b->opt.users[c->index % b->opt.nusers]);
+	add_quoted(out, b->opt.password);
+	evbuffer_add(out, "\n", 1);
+	c->state = CS_LOGIN;
+}
+
+/* The text that follows each request's tag, built once per connection:
+ * " " parts... "\n". */
+static bool set_body(struct conn *c, const char *interaction)
+{
+	struct bench *b = c->b;
+	const char *parts[5] = { NULL };
+	size_t len = 0, i, n;
+
+	switch (b->opt.workload) {
+	case WL_PING:
+		parts[0] = " PING\n";
+		break;
+	case WL_REQUEST:
+		parts[0] = " ";
+		parts[1] = b->opt.request;
+		parts[2] = "\n";
+		break;
+	case WL_NOTE:
+		parts[0] = " INTERACTION NOTE id=";
+		parts[1] = interaction;
+		parts[2] = " text=\"";
+		parts[3] = b->note_text;
+		parts[4] = "\"\n";
+		break;
+	}
+	for (i = 0; i < 5 && parts[i] != NULL; i++)
+		len += strlen(parts[i]);
+	c->body = malloc(len + 1);
+	if (c->body == NULL) {
+		bench_complain(b, c->index, "out of memory");
+		return false;
+	}
+	c->body_len = 0;
+	for (i = 0; i < 5 && parts[i] != NULL; i++) {
+		n = strlen(parts[i]);
+		memcpy(c->body + c->body_len, parts[i], n);
+		c->body_len += n;
+	}
+	c->body[c->body_len] = '\0';
+	return true;
+}
+
+static void become_ready(struct conn *c, const char *interaction)
+{
+	struct bench *b = c->b;
+
+	if (!set_body(c, interaction)) {
+		conn_close(c);
+		return;
+	}
+	c->state = CS_READY;
+	b->ready++;
+	b->settled++;
+	bench_settled(b);
+}
+
+/* Sends requests until depth are in flight or the run says stop. */
+static void refill(struct conn *c, uint64_t now)
+{
+	struct bench *b = c->b;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char tag[32];
+	size_t n;
+
+	while (c->inflight < b->opt.depth && bench_may_send(b)) {
+		c->next_seq++;
+		tag[0] = 't';
+		n = 1 + fmt_u64(tag + 1, c->next_seq);
+		evbuffer_add(out, tag, n);
+		evbuffer_add(out, c->body, c->body_len);
+		c->sent_at[c->next_seq % b->opt.depth] = now;
+		c->inflight++;
+		b->inflight++;
+	}
+}
+
+/* An answer during set-up: the next set-up step, or ready. */
+static void setup_answer(struct conn *c, enum answer a, const char *line)
+{
+	struct bench *b = c->b;
+	char code[40], id[24];
+	const char *step = c->state == CS_LOGIN ? "LOGIN" :
+		c->state == CS_CUSTOMER ? "CUSTOMER ADD" : "INTERACTION START";
+
+	if (a != A_OK) {
+		if (!line_field(line, "code", code, sizeof(code)))
+			strcpy(code, "?");
+		bench_count_code(b, answer_name[a], code, true);
+		bench_complain(b, c->index, "%s: %s", step, line);
+		conn_close(c);
+		return;
+	}
+	switch (c->state) {
+	case CS_LOGIN:
+		if (b->opt.workload != WL_NOTE) {
+			become_ready(c, NULL);
+			return;
+		}
+		send_line(c, "C CUSTOMER ADD name=bench");
+		c->state = CS_CUSTOMER;
+		return;
+	case CS_CUSTOMER:
+		if (!line_field(line, "customer", id, sizeof(id)) || !is_id(id))
+			break;
+		evbuffer_add_printf(bufferevent_get_output(c->bev),
+			"I INTERACTION START customer=%s channel=phone direction=inbound\n", id);
+		c->state = CS_INTERACTION;
+		return;
+	case CS_INTERACTION:
+		if (!line_field(line, "interaction", id, sizeof(id)) || !is_id(id))
+			break;
+		become_ready(c, id);
+		return;
+	default:
+		break;
+	}
+	b->c.protocol++;
+	bench_complain(b, c->index, "%s: no id in '%s'", step, line);
+	conn_close(c);
+}
+
+/* A final answer during the run: count it, refill the pipeline. */
+static void run_answer(struct conn *c, enum answer a, const char *line, uint64_t now)
+{
+	struct bench *b = c->b;
+	uint64_t seq = c->next_seq - c->inflight + 1;
+	uint64_t sent = c->sent_at[seq % b->opt.depth];
+	char code[40];
+
+	c->inflight--;
+	b->inflight--;
+	if (sent >= b->t_measure) {
+		b->t_last = now;
+		switch (a) {
+		case A_OK:
+			b->c.ok++;
+			hist_record(&b->hist, now - sent);
+			break;
+		case A_NO: b->c.no++; break;
+		case A_BAD: b->c.bad++; break;
+		default: b->c.err++; break;
+		}
+		if (a != A_OK) {
+			if (!line_field(line, "code", code, sizeof(code)))
+				strcpy(code, "?");
+			bench_count_code(b, answer_name[a], code, false);
+		}
+	}
+	refill(c, now);
+	bench_answered(b);
+}
+
+/* Does the line's first token name the request answered next? */
+static bool tag_expected(const struct conn *c, const char *tag, size_t n)
+{
+	char want[32];
+	size_t wn;
+
+	switch (c->state) {
+	case CS_LOGIN: return n == 1 && tag[0] == 'L';
+	case CS_CUSTOMER: return n == 1 && tag[0] == 'C';
+	case CS_INTERACTION: return n == 1 && tag[0] == 'I';
+	case CS_RUNNING:
+		if (c->inflight == 0)
+			return false;
+		want[0] = 't';
+		wn = 1 + fmt_u64(want + 1, c->next_seq - c->inflight + 1);
+		return n == wn && memcmp(tag, want, n) == 0;
+	default:
+		return false;
+	}
+}
+
+/* One line from the server. Returns false when c was closed. */
+static bool handle_line(struct conn *c, const char *line, uint64_t now)
+{
+	struct bench *b = c->b;
+	const char *sp, *word;
+	size_t tag_len, word_len;
+	enum answer a;
+	char code[40];
+
+	if (line[0] == '\0')
+		return true;
+	sp = strchr(line, ' ');
+	tag_len = sp ? (size_t)(sp - line) : strlen(line);
+	word = sp ? sp + 1 : line + tag_len;
+	word_len = strcspn(word, " ");
+	a = classify(word, word_len);
+
+	if (tag_len == 1 && line[0] == '*') {
+		/* A push; or the answer to a line whose tag the server could not
+		 * read, which is ours, the oldest. */
+		if (word_len == 3 && memcmp(word, "BYE", 3) == 0) {
+			b->c.byes++;
+			if (!line_field(line, "code", code, sizeof(code)))
+				strcpy(code, "?");
+			bench_count_code(b, "BYE", code, c->state != CS_RUNNING);
+			bench_complain(b, c->index, "%s", line);
+			return true;
+		}
+		if (a == A_OTHER || a == A_ROW)
+			return true;
+	} else if (!tag_expected(c, line, tag_len) || a == A_OTHER) {
+		b->c.protocol++;
+		bench_complain(b, c->index, "unexpected answer '%.200s'", line);
+		conn_close(c);
+		return false;
+	}
+	if (a == A_ROW) {
+		b->c.rows++;
+		return true;
+	}
+	switch (c->state) {
+	case CS_LOGIN:
+	case CS_CUSTOMER:
+	case CS_INTERACTION:
+		setup_answer(c, a, line);
+		return c->state != CS_CLOSED;
+	case CS_RUNNING:
+		if (c->inflight == 0)
+			break;
+		run_answer(c, a, line, now);
+		return c->state != CS_CLOSED;
+	default:
+		break;
+	}
+	b->c.protocol++;
+	bench_complain(b, c->index, "answer to nothing: '%.200s'", line);
+	conn_close(c);
+	return false;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct bench *b = c->b;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint64_t now = now_ns();
+	struct evbuffer_ptr eol;
+	size_t eol_len, len, keep;
+	unsigned i;
+
+	for (i = 0; i < LINES_PER_CALL; i++) {
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (eol.pos < 0) {
+			if (evbuffer_get_length(in) > BENCH_MAX_PENDING) {
+				b->c.protocol++;
+				bench_complain(b, c->index, "over %u bytes without a line end",
+					BENCH_MAX_PENDING);
+				conn_close(c);
+			}
+			return;
+		}
+		/* Only the start of a long line matters (tag, word, code, id). */
+		len = (size_t)eol.pos;
+		keep = len < BENCH_SCRATCH - 1 ? len : BENCH_SCRATCH - 1;
+		evbuffer_copyout(in, b->scratch, keep);
+		evbuffer_drain(in, len + eol_len);
+		if (keep == len && keep > 0 && b->scratch[keep - 1] == '\r')
+			keep--;
+		b->scratch[keep] = '\0';
+		if (strlen(b->scratch) != keep)
+			b->scratch[0] = '\0'; /* a NUL in an answer: not ours to judge */
+		if (!handle_line(c, b->scratch, now))
+			return;
+	}
+	/* More lines may be buffered: come back after the others had a turn. */
+	bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct bench *b = c->b;
+	char why[600];
+	int err;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		b->connecting--;
+		conns_connect_more(b);
+		if (b->opt.nusers > 0)
+			send_login(c);
+		else
+			become_ready(c, NULL);
+		return;
+	}
+	err = EVUTIL_SOCKET_ERROR();
+	ssl_reasons(bev, why, sizeof(why));
+	if (why[0] == '\0' && (what & BEV_EVENT_ERROR) && err != 0)
+		snprintf(why, sizeof(why), "%s", evutil_socket_error_to_string(err));
+	if (why[0] == '\0')
+		snprintf(why, sizeof(why), "%s", (what & BEV_EVENT_EOF) ?
+			"closed by the server" : "connection error");
+	bench_complain(b, c->index, "%s%s", c->state == CS_CONNECTING ?
+		"connect: " : "", why);
+	conn_close(c);
+}
+
+static SSL *new_ssl(struct bench *b)
+{
+	SSL *ssl = SSL_new(b->ssl_ctx);
+	const struct options *o = &b->opt;
+
+	if (ssl == NULL)
+		return NULL;
+	if (b->host_is_ip && o->servername == NULL) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), b->verify_name) != 1)
+			goto fail;
+	} else {
+		if (SSL_set1_host(ssl, b->verify_name) != 1 ||
+			SSL_set_tlsext_host_name(ssl, b->verify_name) != 1)
+			goto fail;
+	}
+	return ssl;
+fail:
+	SSL_free(ssl);
+	return NULL;
+}
+
+static void conn_start(struct conn *c)
+{
+	struct bench *b = c->b;
+	SSL *ssl = new_ssl(b);
+	int one = 1;
+
+	c->state = CS_CONNECTING;
+	b->open++;
+	b->connecting++;
+	if (ssl == NULL) {
+		bench_complain(b, c->index, "SSL_new failed");
+		conn_close(c);
+		return;
+	}
+	c->bev = bufferevent_openssl_socket_new(b->base, -1, ssl,
+		BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(ssl);
+		bench_complain(b, c->index, "bufferevent_openssl_socket_new failed");
+		conn_close(c);
+		return;
+	}
+	/* The server's close without close_notify is the end, not an error. */
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&b->addr,
+		(int)b->addrlen) != 0) {
+		bench_complain(b, c->index, "connect: %s",
+			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		conn_close(c);
+		return;
+	}
+	/* Small pipelined requests must not wait for Nagle. */
+	setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+bool conns_init(struct bench *b)
+{
+	unsigned i;
+
+	b->conns = calloc(b->opt.conns, sizeof(*b->conns));
+	b->sent_at = calloc((size_t)b->opt.conns * b->opt.depth, sizeof(*b->sent_at));
+	if (b->conns == NULL || b->sent_at == NULL) {
+		fprintf(stderr, "calldesk-bench: out of memory for %u connections\n", b->opt.conns);
+		return false;
+	}
+	for (i = 0; i < b->opt.conns; i++) {
+		b->conns[i].b = b;
+		b->conns[i].index = i;
+		b->conns[i].sent_at = b->sent_at + (size_t)i * b->opt.depth;
+	}
+	return true;
+}
+
+void conns_connect_more(struct bench *b)
+{
+	/* A start that fails at once closes its connection, which calls us
+	 * again: the outer loop carries on instead of recursing. */
+	if (b->starting)
+		return;
+	b->starting = true;
+	while (b->phase == PH_SETUP && b->next_connect < b->opt.conns &&
+		b->connecting < b->opt.connect_burst)
+		conn_start(&b->conns[b->next_connect++]);
+	b->starting = false;
+}
+
+void conns_start(struct bench *b, uint64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < b->opt.conns; i++) {
+		struct conn *c = &b->conns[i];
+		if (c->state != CS_READY)
+			continue;
+		c->state = CS_RUNNING;
+		refill(c, now);
+	}
+}
+
+void conns_drop_unready(struct bench *b)
+{
+	unsigned i;
+
+	for (i = 0; i < b->opt.conns; i++) {
+		struct conn *c = &b->conns[i];
+		if (c->state == CS_IDLE) {
+			/* Never started: counted as failed, nothing to close. */
+			c->state = CS_CLOSED;
+			b->c.setup_failed++;
+			b->settled++;
+		} else if (c->state < CS_READY) {
+			bench_complain(b, i, "not ready at the set-up deadline");
+			conn_close(c);
+		}
+	}
+}
+
+void conns_free(struct bench *b)
+{
+	unsigned i;
+
+	for (i = 0; b->conns != NULL && i < b->opt.conns; i++) {
+		struct conn *c = &b->conns[i];
+		if (c->bev != NULL) {
+			/* A polite close_notify; the socket may be full, no matter. */
+			SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+			if (ssl != NULL && c->state >= CS_LOGIN && c->state != CS_CLOSED)
+				(void)SSL_shutdown(ssl);
+			ERR_clear_error();
+			bufferevent_free(c->bev);
+			c->bev = NULL;
+		}
+		free(c->body);
+		c->body = NULL;
+	}
+	free(b->conns);
+	free(b->sent_at);
+	b->conns = NULL;
+	b->sent_at = NULL;
+}

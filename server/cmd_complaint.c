@@ -1,0 +1,166 @@
+/* cmd_complaint.c: the COMPLAINT verbs. Service levels come from the
+ * rules' categories; every move of the state machine takes its allowed
+ * starting states from fsm.c and is applied under a row lock by
+ * cd_complaint_move(). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "fsm.h"
+#include "handlers.h"
+
+#define LIST_DEFAULT 100
+
+static const char *const money_actions[] = { "refund", "credit", "voucher",
+					     "fee-waiver", NULL };
+
+static bool action_is_money(const char *action)
+{
+	for (const char *const *a = money_actions; *a != NULL; a++)
+		if (strcmp(*a, action) == 0)
+			return true;
+	return false;
+}
+
+void cmd_complaint_open(struct request *rq)
+{
+	const struct cfg_category *cat =
+		cfg_find_category(rq->cfg, rq_arg(rq, "category"));
+	const char *queue = rq_arg(rq, "queue");
+	const char *missing = NULL;
+	int sev = atoi(rq_arg(rq, "severity"));
+
+	if (cat == NULL)
+		missing = "no such category";
+	else if (queue != NULL && cfg_find_queue(rq->cfg, queue) == NULL)
+		missing = "no such queue";
+	if (queue == NULL && cat != NULL)
+		queue = cat->queue;
+	rq_param_caller(rq);
+	rq_param(rq, rq_arg(rq, "customer"));
+	rq_param(rq, rq_arg(rq, "category"));
+	rq_param(rq, rq_arg(rq, "severity"));
+	rq_param(rq, rq_arg(rq, "summary"));
+	rq_param(rq, rq_arg(rq, "interaction"));
+	rq_param(rq, missing == NULL ? queue : NULL);
+	rq_param_int(rq, cat != NULL ? cat->sla[sev - 1].respond_within : 1);
+	rq_param_int(rq, cat != NULL ? cat->sla[sev - 1].resolve_within : 1);
+	rq_param(rq, missing);
+	rq_run(rq, "SELECT * FROM cd_complaint_open($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+}
+
+void cmd_complaint_get(struct request *rq)
+{
+	rq_param_caller(rq);
+	rq_param(rq, rq_arg(rq, "id"));
+	rq_run(rq, "SELECT * FROM cd_complaint_get($1, $2, $3)");
+}
+
+void cmd_complaint_list(struct request *rq)
+{
+	const char *queue = rq_arg(rq, "queue");
+	const char *limit = rq_arg(rq, "limit");
+	rq_param_caller(rq);
+	rq_param(rq, rq_arg(rq, "state"));
+	rq_param(rq, queue);
+	rq_param(rq, rq_arg(rq, "assignee"));
+	rq_param(rq, rq_arg(rq, "customer"));
+	if (limit != NULL)
+		rq_param(rq, limit);
+	else
+		rq_param_int(rq, LIST_DEFAULT);
+	rq_param(rq, queue != NULL && cfg_find_queue(rq->cfg, queue) == NULL
+			     ? "true" : "false");
+	rq_run(rq, "SELECT * FROM cd_complaint_list($1, $2, $3, $4, $5, $6, $7, $8)");
+}
+
+void cmd_complaint_note(struct request *rq)
+{
+	rq_param_caller(rq);
+	rq_param(rq, rq_arg(rq, "id"));
+	rq_param(rq, rq_arg(rq, "text"));
+	rq_param(rq, rq_arg(rq, "reply"));
+	rq_run(rq, "SELECT * FROM cd_complaint_note($1, $2, $3, $4, $5)");
+}
+
+/* One state-machine move through cd_complaint_move(). */
+static void complaint_move(struct request *rq, enum cmove move,
+			   const char *verb, const char *text)
+{
+	char from[128];
+	fsm_from_array(move, from, sizeof from);
+	rq_param_caller(rq);
+	rq_param(rq, rq_arg(rq, "id"));
+	rq_param(rq, verb);
+	rq_param(rq, from);
+	rq_param(rq, fsm_needs_owner(move) ? "true" : "false");
+	rq_param(rq, text);
+	rq_param(rq, rq_arg(rq, "until"));
+	rq_run(rq, "SELECT * FROM cd_complaint_move($1, $2, $3, $4, $5, $6, $7, $8)");
+}
+
+void cmd_complaint_take(struct request *rq)
+{
+	complaint_move(rq, MV_TAKE, "take", NULL);
+}
+
+void cmd_complaint_wait(struct request *rq)
+{
+	complaint_move(rq, MV_WAIT, "wait", rq_arg(rq, "reason"));
+}
+
+void cmd_complaint_resume(struct request *rq)
+{
+	complaint_move(rq, MV_RESUME, "resume", NULL);
+}
+
+void cmd_complaint_reopen(struct request *rq)
+{
+	complaint_move(rq, MV_REOPEN, "reopen", rq_arg(rq, "reason"));
+}
+
+void cmd_complaint_close(struct request *rq)
+{
+	complaint_move(rq, MV_CLOSE, "close", NULL);
+}
+
+void cmd_complaint_resolve(struct request *rq)
+{
+	const char *action = rq_arg(rq, "action");
+	const char *amount = rq_arg(rq, "amount");
+	bool money = action_is_money(action);
+	char from[128];
+
+	if (money && amount == NULL) {
+		rq_fail(rq, CD_MISSING_ARG, "a money action needs amount");
+		return;
+	}
+	if (!money && amount != NULL) {
+		rq_fail(rq, CD_BAD_ARG, "this action takes no amount");
+		return;
+	}
+	if (money) {
+		/* Money actions are decided by the empowerment rules engine,
+		 * which is not part of this build yet: refuse rather than
+		 * grant without authority. */
+		proto_put_start(&rq->out, rq->pr.tag, "NO");
+		proto_put_kv(&rq->out, "code", "denied");
+		proto_put_kv(&rq->out, "rule", "no-rules");
+		proto_put_kv(&rq->out, "msg", "money actions are not enabled on this server");
+		sbuf_add(&rq->out, "\n", 1);
+		rq_finish(rq);
+		return;
+	}
+	fsm_from_array(MV_RESOLVE, from, sizeof from);
+	rq_param_caller(rq);
+	rq_param(rq, rq_arg(rq, "id"));
+	rq_param(rq, action);
+	rq_param(rq, amount);
+	rq_param(rq, rq_arg(rq, "resolution"));
+	rq_param(rq, rq_arg(rq, "justify_later"));
+	rq_param(rq, "default");
+	rq_param(rq, from);
+	rq_param(rq, NULL);
+	rq_run(rq, "SELECT * FROM cd_complaint_resolve($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+}

@@ -1,0 +1,157 @@
+/* cmdtable.c: the command table: every verb with its minimum role, flags
+ * and argument spec. commands.c applies it; HELP and the client's
+ * completion follow the same names. */
+#include "commands.h"
+#include "handlers.h"
+
+#define REQ true
+#define OPT false
+#define TEXT(k, r, max) { k, ARG_TEXT, r, 0, max, NULL }
+#define TEXT0(k, r, max) { k, ARG_TEXT0, r, 0, max, NULL }
+#define ID(k, r) { k, ARG_ID, r, 0, 0, NULL }
+#define NAME(k, r) { k, ARG_NAME, r, 0, 0, NULL }
+#define ENUM(k, r, c) { k, ARG_ENUM, r, 0, 0, c }
+#define INT(k, r, lo, hi) { k, ARG_INT, r, lo, hi, NULL }
+#define BOOL(k, r) { k, ARG_BOOL, r, 0, 0, NULL }
+#define END { NULL, ARG_TEXT, false, 0, 0, NULL }
+
+static const char *const roles[] = { "agent", "supervisor", "admin",
+				     "integration", NULL };
+static const char *const states[] = { "ready", "not-ready", "break",
+				      "wrap-up", NULL };
+static const char *const channels[] = { "phone", "chat", "email", "web",
+					"walk-in", "social", NULL };
+static const char *const directions[] = { "inbound", "outbound", NULL };
+static const char *const outcomes[] = { "resolved", "follow-up",
+					"transferred", "abandoned", NULL };
+static const char *const cstates[] = { "new", "assigned", "waiting",
+				       "escalated", "resolved", "closed",
+				       "reopened", NULL };
+static const char *const actions[] = { "refund", "credit", "voucher",
+				       "fee-waiver", "apology", "explanation",
+				       "callback", "replacement", "repair",
+				       NULL };
+
+static const struct arg_spec a_none[] = { END };
+static const struct arg_spec a_login[] = {
+	{ "user", ARG_TEXT, REQ, 0, 64, NULL },
+	{ "password", ARG_SECRET, REQ, 0, 1024, NULL },
+	END
+};
+static const struct arg_spec a_password[] = {
+	{ "old", ARG_SECRET, REQ, 0, 1024, NULL },
+	{ "new", ARG_SECRET, REQ, 0, 1024, NULL },
+	END
+};
+static const struct arg_spec a_user_add[] = {
+	NAME("name", REQ), ENUM("role", REQ, roles), INT("tier", OPT, 1, 9),
+	{ "skills", ARG_NAMES, OPT, 0, 0, NULL }, NAME("team", OPT),
+	NAME("dept", OPT), INT("capacity", OPT, 1, 1000),
+	{ "password", ARG_SECRET, REQ, 0, 1024, NULL },
+	END
+};
+static const struct arg_spec a_user_set[] = {
+	NAME("name", REQ), INT("tier", OPT, 1, 9),
+	{ "skills", ARG_NAMES, OPT, 0, 0, NULL }, TEXT0("team", OPT, 32),
+	TEXT0("dept", OPT, 32), INT("capacity", OPT, 1, 1000),
+	BOOL("enabled", OPT), { "password", ARG_SECRET, OPT, 0, 1024, NULL },
+	END
+};
+static const struct arg_spec a_state_set[] = {
+	ENUM("state", REQ, states), TEXT0("reason", OPT, 200), END
+};
+static const struct arg_spec a_customer_add[] = {
+	TEXT("name", REQ, 200), TEXT0("phone", OPT, 40), TEXT0("email", OPT, 254),
+	BOOL("vip", OPT), TEXT0("ref", OPT, 64), END
+};
+static const struct arg_spec a_id[] = { ID("id", REQ), END };
+static const struct arg_spec a_customer_set[] = {
+	ID("id", REQ), TEXT("name", OPT, 200), TEXT0("phone", OPT, 40),
+	TEXT0("email", OPT, 254), BOOL("vip", OPT), TEXT0("ref", OPT, 64), END
+};
+static const struct arg_spec a_customer_find[] = {
+	TEXT("phone", OPT, 40), TEXT("email", OPT, 254), TEXT("name", OPT, 200),
+	TEXT("ref", OPT, 64), INT("limit", OPT, 1, 1000), END
+};
+static const struct arg_spec a_interaction_start[] = {
+	ID("customer", REQ), ENUM("channel", REQ, channels),
+	ENUM("direction", REQ, directions), ID("complaint", OPT), END
+};
+static const struct arg_spec a_interaction_note[] = {
+	ID("id", REQ), TEXT("text", REQ, 4000), END
+};
+static const struct arg_spec a_interaction_end[] = {
+	ID("id", REQ), ENUM("outcome", REQ, outcomes), END
+};
+static const struct arg_spec a_complaint_open[] = {
+	ID("customer", REQ), NAME("category", REQ), INT("severity", REQ, 1, 4),
+	TEXT("summary", REQ, 1000), ID("interaction", OPT), NAME("queue", OPT),
+	END
+};
+static const struct arg_spec a_complaint_list[] = {
+	ENUM("state", OPT, cstates), NAME("queue", OPT),
+	{ "assignee", ARG_USER, OPT, 0, 0, NULL }, ID("customer", OPT),
+	INT("limit", OPT, 1, 1000), END
+};
+static const struct arg_spec a_complaint_note[] = {
+	ID("id", REQ), TEXT("text", REQ, 4000), BOOL("reply", OPT), END
+};
+static const struct arg_spec a_complaint_wait[] = {
+	ID("id", REQ), TEXT("reason", REQ, 1000),
+	{ "until", ARG_TIME, OPT, 0, 0, NULL }, END
+};
+static const struct arg_spec a_complaint_reason[] = {
+	ID("id", REQ), TEXT("reason", REQ, 1000), END
+};
+static const struct arg_spec a_complaint_resolve[] = {
+	ID("id", REQ), ENUM("action", REQ, actions),
+	{ "amount", ARG_MONEY, OPT, 0, 0, NULL },
+	{ "currency", ARG_CURRENCY, OPT, 0, 0, NULL },
+	TEXT("resolution", REQ, 2000), BOOL("justify_later", OPT), END
+};
+
+#define AGENT ROLE_AGENT
+#define SUP ROLE_SUPERVISOR
+#define ADMIN ROLE_ADMIN
+#define PRE CMD_PRELOGIN
+#define INTG CMD_INTEGRATION
+#define W CMD_WRITE
+
+static const struct command table[] = {
+	{ "LOGIN", NULL, ROLE_NONE, PRE | INTG, a_login, cmd_login },
+	{ "PING", NULL, ROLE_NONE, PRE | INTG, a_none, cmd_ping },
+	{ "LOGOUT", NULL, ROLE_NONE, PRE | INTG, a_none, cmd_logout },
+	{ "PASSWORD", NULL, AGENT, INTG | W, a_password, cmd_password },
+	{ "RELOAD", NULL, ADMIN, 0, a_none, cmd_reload },
+	{ "USER", "ADD", ADMIN, W, a_user_add, cmd_user_add },
+	{ "USER", "SET", ADMIN, W, a_user_set, cmd_user_set },
+	{ "STATE", NULL, AGENT, 0, a_none, cmd_state },
+	{ "STATE", "SET", AGENT, W, a_state_set, cmd_state_set },
+	{ "CUSTOMER", "ADD", AGENT, INTG | W, a_customer_add, cmd_customer_add },
+	{ "CUSTOMER", "GET", AGENT, INTG, a_id, cmd_customer_get },
+	{ "CUSTOMER", "SET", AGENT, INTG | W, a_customer_set, cmd_customer_set },
+	{ "CUSTOMER", "FIND", AGENT, INTG, a_customer_find, cmd_customer_find },
+	{ "INTERACTION", "START", AGENT, INTG | W, a_interaction_start, cmd_interaction_start },
+	{ "INTERACTION", "NOTE", AGENT, INTG | W, a_interaction_note, cmd_interaction_note },
+	{ "INTERACTION", "END", AGENT, INTG | W, a_interaction_end, cmd_interaction_end },
+	{ "INTERACTION", "GET", AGENT, 0, a_id, cmd_interaction_get },
+	{ "COMPLAINT", "OPEN", AGENT, INTG | W, a_complaint_open, cmd_complaint_open },
+	{ "COMPLAINT", "GET", AGENT, INTG, a_id, cmd_complaint_get },
+	{ "COMPLAINT", "LIST", AGENT, 0, a_complaint_list, cmd_complaint_list },
+	{ "COMPLAINT", "NOTE", AGENT, W, a_complaint_note, cmd_complaint_note },
+	{ "COMPLAINT", "TAKE", AGENT, W, a_id, cmd_complaint_take },
+	{ "COMPLAINT", "WAIT", AGENT, W, a_complaint_wait, cmd_complaint_wait },
+	{ "COMPLAINT", "RESUME", AGENT, W, a_id, cmd_complaint_resume },
+	{ "COMPLAINT", "REOPEN", AGENT, W, a_complaint_reason, cmd_complaint_reopen },
+	{ "COMPLAINT", "CLOSE", AGENT, W, a_id, cmd_complaint_close },
+	{ "COMPLAINT", "RESOLVE", AGENT, W, a_complaint_resolve, cmd_complaint_resolve },
+	{ "CATEGORY", "LIST", AGENT, INTG, a_none, cmd_category_list },
+	{ "QUEUE", "LIST", AGENT, 0, a_none, cmd_queue_list },
+	{ "DEPT", "LIST", AGENT, 0, a_none, cmd_dept_list },
+};
+
+const struct command *commands_table(size_t *count)
+{
+	*count = sizeof table / sizeof table[0];
+	return table;
+}

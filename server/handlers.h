@@ -1,0 +1,50 @@
+/* handlers.h: the verb handlers, one family per cmd_*.c file. Each runs
+ * after commands.c has checked login, role and arguments. */
+#ifndef CALLDESK_HANDLERS_H
+#define CALLDESK_HANDLERS_H
+
+struct request;
+
+/* cmd_session.c */
+void cmd_login(struct request *rq);
+void cmd_ping(struct request *rq);
+void cmd_logout(struct request *rq);
+void cmd_password(struct request *rq);
+void cmd_state(struct request *rq);
+void cmd_state_set(struct request *rq);
+void cmd_reload(struct request *rq);
+
+/* cmd_user.c */
+void cmd_user_add(struct request *rq);
+void cmd_user_set(struct request *rq);
+
+/* cmd_customer.c */
+void cmd_customer_add(struct request *rq);
+void cmd_customer_get(struct request *rq);
+void cmd_customer_set(struct request *rq);
+void cmd_customer_find(struct request *rq);
+
+/* cmd_interaction.c */
+void cmd_interaction_start(struct request *rq);
+void cmd_interaction_note(struct request *rq);
+void cmd_interaction_end(struct request *rq);
+void cmd_interaction_get(struct request *rq);
+
+/* cmd_complaint.c */
+void cmd_complaint_open(struct request *rq);
+void cmd_complaint_get(struct request *rq);
+void cmd_complaint_list(struct request *rq);
+void cmd_complaint_note(struct request *rq);
+void cmd_complaint_take(struct request *rq);
+void cmd_complaint_wait(struct request *rq);
+void cmd_complaint_resume(struct request *rq);
+void cmd_complaint_reopen(struct request *rq);
+void cmd_complaint_close(struct request *rq);
+void cmd_complaint_resolve(struct request *rq);
+
+/* cmd_catalog.c */
+void cmd_category_list(struct request *rq);
+void cmd_queue_list(struct request *rq);
+void cmd_dept_list(struct request *rq);
+
+#endif
