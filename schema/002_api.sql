@@ -613,6 +613,7 @@ DECLARE
 	c complaints;
 	rb timestamptz;
 BEGIN
+	PERFORM set_config('calldesk.actor', p_uid::text, true);
 	SELECT * INTO c FROM complaints WHERE id = p_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RETURN NEXT cd_no('not-found', 'no such complaint');

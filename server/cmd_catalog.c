@@ -30,6 +30,19 @@ void cmd_category_list(struct request *rq)
 	rq_finish(rq);
 }
 
+bool name_in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len + (comma != NULL ? 1 : 0);
+	}
+	return false;
+}
+
 /* Appends "elem" to a PostgreSQL array literal being built in sb; names
  * hold no quote or backslash, so double quotes are enough. */
 static void array_add(struct sbuf *sb, const char *elem)
@@ -39,24 +52,33 @@ static void array_add(struct sbuf *sb, const char *elem)
 	sbuf_adds(sb, "\"");
 }
 
-void cmd_queue_list(struct request *rq)
+void catalog_queue_arrays(const struct config *cfg, const char *only,
+			  struct sbuf *queues, struct sbuf *skills)
 {
-	const struct cfg_catalog *cat = &rq->cfg->catalog;
-	struct sbuf queues = { 0 }, skills = { 0 };
-	sbuf_adds(&queues, "{");
-	sbuf_adds(&skills, "{");
+	const struct cfg_catalog *cat = &cfg->catalog;
+	sbuf_adds(queues, "{");
+	sbuf_adds(skills, "{");
 	for (size_t i = 0; i < cat->nqueues; i++) {
+		const char *q = cat->queues[i].name;
+		if (only != NULL && only[0] != '\0' && !name_in_list(only, q))
+			continue;
 		char set[1024];
-		size_t off = (size_t)snprintf(set, sizeof set, "%s", cat->queues[i].name);
+		size_t off = (size_t)snprintf(set, sizeof set, "%s", q);
 		for (size_t j = 0; j < cat->ncategories && off < sizeof set; j++)
-			if (strcmp(cat->categories[j].queue, cat->queues[i].name) == 0)
+			if (strcmp(cat->categories[j].queue, q) == 0)
 				off += (size_t)snprintf(set + off, sizeof set - off, ",%s",
 							cat->categories[j].name);
-		array_add(&queues, cat->queues[i].name);
-		array_add(&skills, set);
+		array_add(queues, q);
+		array_add(skills, set);
 	}
-	sbuf_adds(&queues, "}");
-	sbuf_adds(&skills, "}");
+	sbuf_adds(queues, "}");
+	sbuf_adds(skills, "}");
+}
+
+void cmd_queue_list(struct request *rq)
+{
+	struct sbuf queues = { 0 }, skills = { 0 };
+	catalog_queue_arrays(rq->cfg, NULL, &queues, &skills);
 	rq_param_caller(rq);
 	rq_param(rq, queues.data);
 	rq_param(rq, skills.data);

@@ -103,6 +103,12 @@ static const struct arg_spec a_complaint_wait[] = {
 static const struct arg_spec a_complaint_reason[] = {
 	ID("id", REQ), TEXT("reason", REQ, 1000), END
 };
+static const struct arg_spec a_assign[] = {
+	ID("complaint", REQ), { "agent", ARG_USER, REQ, 0, 0, NULL }, END
+};
+static const struct arg_spec a_watch[] = {
+	{ "queues", ARG_NAMES, OPT, 0, 0, NULL }, END
+};
 static const struct arg_spec a_complaint_resolve[] = {
 	ID("id", REQ), ENUM("action", REQ, actions),
 	{ "amount", ARG_MONEY, OPT, 0, 0, NULL },
@@ -148,6 +154,10 @@ static const struct command table[] = {
 	{ "CATEGORY", "LIST", AGENT, INTG, a_none, cmd_category_list },
 	{ "QUEUE", "LIST", AGENT, 0, a_none, cmd_queue_list },
 	{ "DEPT", "LIST", AGENT, 0, a_none, cmd_dept_list },
+	{ "NEXT", NULL, AGENT, W, a_none, cmd_next },
+	{ "ASSIGN", NULL, SUP, W, a_assign, cmd_assign },
+	{ "WATCH", NULL, SUP, 0, a_watch, cmd_watch },
+	{ "UNWATCH", NULL, AGENT, 0, a_none, cmd_unwatch },
 };
 
 const struct command *commands_table(size_t *count)

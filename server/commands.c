@@ -15,6 +15,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "pgarray.h"
 #include "server.h"
 #include "values.h"
 
@@ -131,46 +132,6 @@ void rq_param_caller(struct request *rq)
 
 /* ---- rendering rows -------------------------------------------------- */
 
-/* Parses one element of a PostgreSQL text[] literal starting at *pp into
- * out; returns false at the end of the array. NULL elements give "" with
- * *is_null set. */
-static bool array_next(const char **pp, struct sbuf *out, bool *is_null)
-{
-	const char *p = *pp;
-	sbuf_reset(out);
-	*is_null = false;
-	if (*p == '{')
-		p++;
-	if (*p == '}' || *p == '\0')
-		return false;
-	if (*p == '"') {
-		p++;
-		while (*p != '\0' && *p != '"') {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			sbuf_add(out, p, 1);
-			p++;
-		}
-		if (*p == '"')
-			p++;
-	} else {
-		const char *start = p;
-		while (*p != '\0' && *p != ',' && *p != '}')
-			p++;
-		sbuf_add(out, start, (size_t)(p - start));
-		if (p - start == 4 && strncmp(start, "NULL", 4) == 0) {
-			*is_null = true;
-			sbuf_reset(out);
-		}
-	}
-	if (*p == ',')
-		p++;
-	*pp = p;
-	if (out->data == NULL)
-		sbuf_add(out, "", 0);
-	return true;
-}
-
 /* Renders rows of (kind text, kv text[]) as protocol lines. Returns false
  * when the result has no rows or the wrong shape. */
 static bool render_rows(struct request *rq, PGresult *res)
@@ -183,14 +144,25 @@ static bool render_rows(struct request *rq, PGresult *res)
 		const char *kind = PQgetvalue(res, i, 0);
 		const char *p = PQgetvalue(res, i, 1);
 		bool null;
-		rq_line(rq, kind);
-		while (array_next(&p, &key, &null)) {
-			if (!array_next(&p, &val, &null))
+		bool event = strcmp(kind, "EVENT") == 0;
+		if (event) /* a push that belongs after the answer (WATCH) */
+			proto_put_start(&rq->out, "*", kind);
+		else
+			rq_line(rq, kind);
+		while (pgarray_next(&p, &key, &null)) {
+			if (!pgarray_next(&p, &val, &null))
 				break;
-			rq_kv(rq, key.data, val.data);
+			if (event)
+				proto_put_kv(&rq->out, key.data, val.data);
+			else
+				rq_kv(rq, key.data, val.data);
 		}
 		if (strcmp(kind, "ERR") == 0)
 			rq_kv(rq, "retry", "no");
+		if (event) {
+			sbuf_add(&rq->out, "\n", 1);
+			continue;
+		}
 		rq_end_line(rq);
 		rq->ok = strcmp(kind, "OK") == 0;
 	}

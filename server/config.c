@@ -1,5 +1,7 @@
-/* config.c: loads the server configuration (OPERATIONS.md) and the catalog
- * of the rules file (queues, categories, departments, tiers).
+/* config.c: loads the server configuration (OPERATIONS.md) and the rules
+ * file: its catalog (queues, categories, departments, tiers) and the
+ * sections of the empowerment rules ([tier N] limits, [user], [chain],
+ * [rule], [empowerment]), whose values rules.c parses and decides on.
  *
  * Two tables drive everything: cfg_params[] lists every key of the
  * configuration file with its type, field, default, range and whether a
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "ini.h"
+#include "rules.h"
 #include "values.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -636,7 +639,7 @@ static void main_finish(struct main_load *ml)
 
 /* ---- the rules file: catalog ---- */
 
-#define RULE_MAX_KEYS 8
+#define RULE_MAX_KEYS 16
 
 struct rule_kind;
 
@@ -653,10 +656,14 @@ struct rules_load {
 	struct cfg_catalog *cat;
 	struct report *rep;
 	const char *file;        /* as the configuration names it */
+	int digits;              /* of the currency, for amounts */
 	struct rule_decl *decls;
 	size_t ndecls;
 	bool in_section;         /* decls[ndecls - 1] takes the keys */
 	bool skipping;           /* after a bad header: its keys are ignored */
+	/* The first [rule] without conditions: later rules are unreachable. */
+	unsigned catchall_line;
+	char catchall[CFG_NAME_MAX + 1];
 };
 
 struct rule_key {
@@ -668,7 +675,9 @@ struct rule_key {
 
 struct rule_kind {
 	const char *kind;
-	const char *name_form;                  /* for messages */
+	const char *name_form;                  /* for messages; NULL: the
+						   section has no name, as
+						   [empowerment] */
 	bool (*valid_name)(const char *name);
 	bool (*open)(struct rules_load *rl, struct rule_decl *d);
 	/* after the section's last key: what the section itself requires */
@@ -853,6 +862,569 @@ static bool set_tier_capacity(struct rules_load *rl, const struct rule_decl *d,
 	return true;
 }
 
+/* ---- the rules file: empowerment sections (values parsed by rules.c) ---- */
+
+static struct rules *rules_in(struct rules_load *rl)
+{
+	return &rl->cat->rules;
+}
+
+static bool cat_has_dept(const struct cfg_catalog *c, const char *name)
+{
+	for (size_t i = 0; i < c->ndepts; i++)
+		if (strcmp(c->depts[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* An approver written at line (for key) must name a declared dept:. */
+static void check_approver(struct rules_load *rl, unsigned line,
+			   const char *key, const char *approver)
+{
+	const char *dept = rules_approver_dept(approver);
+
+	if (dept != NULL && !cat_has_dept(rl->cat, dept))
+		report(rl->rep, rl->file, line, "%s: dept '%s' is not declared "
+		       "([dept %s])", key, dept, dept);
+}
+
+/* [tier N]: "refund = 50.00", "replacement = yes", "daily_budget = ..." */
+static struct rules_tier *tier_rules(struct rules_load *rl,
+				     const struct rule_decl *d)
+{
+	return &rules_in(rl)->tier[d->name[0] - '0'];
+}
+
+static bool set_tier_grant(struct rules_load *rl, const struct rule_decl *d,
+			   int arg, const char *v, char msg[MSG_SIZE])
+{
+	return rules_parse_grant(arg, v, rl->digits,
+				 &tier_rules(rl, d)->limit[arg], msg, MSG_SIZE);
+}
+
+static bool set_tier_budget(struct rules_load *rl, const struct rule_decl *d,
+			    int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct rules_tier *t = tier_rules(rl, d);
+
+	(void)arg;
+	if (!rules_parse_money(v, rl->digits, &t->daily_budget, msg, MSG_SIZE))
+		return false;
+	t->has_budget = true;
+	return true;
+}
+
+/* A tier that may grant money needs a budget to grant it from. */
+static void close_tier(struct rules_load *rl, const struct rule_decl *d)
+{
+	const struct rules_tier *t = tier_rules(rl, d);
+
+	if (t->has_budget)
+		return;
+	for (size_t a = 0; a < RULES_NMONEY; a++) {
+		if (t->limit[a] > 0) {
+			report(rl->rep, rl->file, d->line, "[tier %s]: "
+			       "daily_budget missing (%s is allowed, and money "
+			       "actions draw on it)", d->name,
+			       rules_action_name(a));
+			return;
+		}
+	}
+}
+
+/* [user NAME]: a personal daily budget. */
+static bool valid_user(const char *name)
+{
+	return val_name(name) && strcmp(name, "me") != 0;
+}
+
+static bool open_user(struct rules_load *rl, struct rule_decl *d)
+{
+	struct rules *r = rules_in(rl);
+	struct rules_user *u = grow(r->users, r->nusers, sizeof *u);
+
+	if (u == NULL)
+		return false;
+	r->users = u;
+	u += r->nusers;
+	memcpy(u->name, d->name, sizeof u->name);
+	d->index = r->nusers++;
+	return true;
+}
+
+static bool set_user_budget(struct rules_load *rl, const struct rule_decl *d,
+			    int arg, const char *v, char msg[MSG_SIZE])
+{
+	(void)arg;
+	return rules_parse_money(v, rl->digits,
+				 &rules_in(rl)->users[d->index].daily_budget,
+				 msg, MSG_SIZE);
+}
+
+static void close_user(struct rules_load *rl, const struct rule_decl *d)
+{
+	if (d->key_line[0] == 0)
+		report(rl->rep, rl->file, d->line, "[user %s]: daily_budget "
+		       "missing (daily_budget = AMOUNT)", d->name);
+}
+
+/* [chain NAME]: key 0 is actions, key N is level.N. */
+static bool open_chain(struct rules_load *rl, struct rule_decl *d)
+{
+	struct rules *r = rules_in(rl);
+	struct rules_chain *c = grow(r->chains, r->nchains, sizeof *c);
+
+	if (c == NULL)
+		return false;
+	r->chains = c;
+	c += r->nchains;
+	memcpy(c->name, d->name, sizeof c->name);
+	c->line = d->line;
+	d->index = r->nchains++;
+	return true;
+}
+
+/* The decl of chain i (chains and their decls come in the same order). */
+static const struct rule_decl *chain_decl(const struct rules_load *rl,
+					  const struct rule_kind *kind,
+					  size_t i)
+{
+	for (size_t k = 0; k < rl->ndecls; k++)
+		if (rl->decls[k].kind == kind && rl->decls[k].index == i)
+			return &rl->decls[k];
+	return NULL;
+}
+
+static bool set_chain_actions(struct rules_load *rl, const struct rule_decl *d,
+			      int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct rules *r = rules_in(rl);
+	unsigned mask;
+
+	(void)arg;
+	if (!rules_parse_actions(v, &mask, msg, MSG_SIZE))
+		return false;
+	/* An action has one chain, so that its escalations have one path. */
+	for (size_t i = 0; i < d->index; i++) {
+		unsigned both = r->chains[i].actions & mask;
+		if (both == 0)
+			continue;
+		size_t a = (size_t)__builtin_ctz(both);
+		snprintf(msg, MSG_SIZE, "'%s' is already in [chain %s] (line "
+			 "%u)", rules_action_name(a), r->chains[i].name,
+			 r->chains[i].line);
+		return false;
+	}
+	r->chains[d->index].actions = mask;
+	return true;
+}
+
+static bool set_chain_level(struct rules_load *rl, const struct rule_decl *d,
+			    int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct rules_chain *c = &rules_in(rl)->chains[d->index];
+
+	return rules_parse_level(v, rl->digits, &c->level[arg - 1], msg,
+				 MSG_SIZE);
+}
+
+/* Levels 1..top without gaps, each taking more than the one below. */
+static void close_chain(struct rules_load *rl, const struct rule_decl *d)
+{
+	struct rules_chain *c = &rules_in(rl)->chains[d->index];
+	int top = 0;
+
+	for (int n = 1; n <= RULES_MAX_LEVELS; n++)
+		if (d->key_line[n] != 0)
+			top = n;
+	if (top == 0)
+		report(rl->rep, rl->file, d->line, "[chain %s]: no levels "
+		       "(level.1 = APPROVER [up to AMOUNT] within DURATION)",
+		       d->name);
+	for (int n = 2; n <= top; n++) {
+		const struct rules_level *lo = &c->level[n - 2];
+		const struct rules_level *hi = &c->level[n - 1];
+		unsigned line = d->key_line[n];
+		char a[32], b[32];
+		if (line == 0)
+			continue;
+		if (d->key_line[n - 1] == 0) {
+			report(rl->rep, rl->file, line, "level.%d given "
+			       "without level.%d", n, n - 1);
+			continue;
+		}
+		/* An approver of "" is a level that did not parse. */
+		if (lo->approver[0] == '\0' || hi->approver[0] == '\0')
+			continue;
+		if (lo->up_to < 0) {
+			report(rl->rep, rl->file, line, "level.%d is never "
+			       "reached: level.%d takes any amount", n, n - 1);
+		} else if (hi->up_to >= 0 && hi->up_to <= lo->up_to) {
+			val_money_format(hi->up_to, rl->digits, a);
+			val_money_format(lo->up_to, rl->digits, b);
+			report(rl->rep, rl->file, line, "level.%d: up to %s is "
+			       "not above level.%d's %s", n, a, n - 1, b);
+		}
+	}
+	c->nlevels = top;
+	if (d->key_line[0] != 0)
+		return;
+	for (size_t i = 0; i < d->index; i++) {
+		const struct rule_decl *o = chain_decl(rl, d->kind, i);
+		if (o != NULL && o->key_line[0] == 0) {
+			report(rl->rep, rl->file, d->line, "[chain %s]: no "
+			       "actions, and [chain %s] (line %u) already takes "
+			       "the actions no chain names", d->name, o->name,
+			       o->line);
+			return;
+		}
+	}
+}
+
+static void finish_chain(struct rules_load *rl, const struct rule_decl *d)
+{
+	const struct rules_chain *c = &rules_in(rl)->chains[d->index];
+
+	for (int n = 1; n <= c->nlevels; n++) {
+		char key[24];
+		if (d->key_line[n] == 0)
+			continue;
+		snprintf(key, sizeof key, "level.%d", n);
+		check_approver(rl, d->key_line[n], key,
+			       c->level[n - 1].approver);
+	}
+}
+
+/* [rule NAME]: where its keys sit in rule_keys[] (and key_line[]); the
+ * conditions come before RK_DECISION. */
+enum {
+	RK_ACTION, RK_CATEGORY, RK_SEVERITY, RK_TIER, RK_VIP, RK_AMOUNT,
+	RK_CUSTOMER_30D, RK_AGENT_TODAY, RK_AGE, RK_RESOLVE_LEFT,
+	RK_DECISION, RK_JUSTIFY_LATER, RK_JUSTIFY_WITHIN, RK_MESSAGE,
+	RK_COUNT
+};
+
+/* Names the engine gives its own decisions. */
+static const char *const builtin_rules[] = {
+	"default", "tier-limit", "daily-budget", "customer-cap",
+	"unknown-action", "bad-amount",
+};
+
+static struct rules_rule *rule_of(struct rules_load *rl,
+				  const struct rule_decl *d)
+{
+	return &rules_in(rl)->rules[d->index];
+}
+
+static bool open_rule(struct rules_load *rl, struct rule_decl *d)
+{
+	struct rules *r = rules_in(rl);
+	struct rules_rule *x = grow(r->rules, r->nrules, sizeof *x);
+
+	if (x == NULL)
+		return false;
+	r->rules = x;
+	x += r->nrules;
+	memcpy(x->name, d->name, sizeof x->name);
+	x->line = d->line;
+	x->vip = -1;
+	x->justify_later = -1;
+	d->index = r->nrules++;
+	return true;
+}
+
+static bool set_rule_actions(struct rules_load *rl, const struct rule_decl *d,
+			     int arg, const char *v, char msg[MSG_SIZE])
+{
+	(void)arg;
+	return rules_parse_actions(v, &rule_of(rl, d)->actions, msg, MSG_SIZE);
+}
+
+/* "billing, delivery": whether they are declared is checked at the end. */
+static bool set_rule_categories(struct rules_load *rl,
+				const struct rule_decl *d, int arg,
+				const char *v, char msg[MSG_SIZE])
+{
+	struct rules_rule *x = rule_of(rl, d);
+	size_t n = 0;
+
+	(void)arg;
+	for (const char *p = v; *p != '\0'; p++)
+		n += *p == ',';
+	x->categories = calloc(n + 1, sizeof *x->categories);
+	if (x->categories == NULL) {
+		snprintf(msg, MSG_SIZE, "out of memory");
+		return false;
+	}
+	/* Items between commas, blanks around them dropped. */
+	for (const char *p = v;; p++) {
+		size_t len;
+		char *name = x->categories[x->ncategories];
+		p += strspn(p, " \t");
+		len = strcspn(p, ",");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len > CFG_NAME_MAX) {
+			snprintf(msg, MSG_SIZE, "expected category names "
+				 "separated by commas, not '%s'", v);
+			return false;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if (!val_name(name)) {
+			snprintf(msg, MSG_SIZE, "'%s' is not a category name",
+				 name);
+			return false;
+		}
+		for (size_t i = 0; i < x->ncategories; i++) {
+			if (strcmp(x->categories[i], name) == 0) {
+				snprintf(msg, MSG_SIZE, "'%s' is listed twice",
+					 name);
+				return false;
+			}
+		}
+		x->ncategories++;
+		p += strcspn(p, ",");
+		if (*p == '\0')
+			return true;
+	}
+}
+
+static bool set_rule_range(struct rules_load *rl, const struct rule_decl *d,
+			   int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct rules_rule *x = rule_of(rl, d);
+
+	if (!rules_parse_range((enum rules_cond)arg, v, rl->digits,
+			       &x->range[arg], msg, MSG_SIZE))
+		return false;
+	x->ranges |= 1u << arg;
+	return true;
+}
+
+static bool set_rule_vip(struct rules_load *rl, const struct rule_decl *d,
+			 int arg, const char *v, char msg[MSG_SIZE])
+{
+	bool yes;
+
+	(void)arg;
+	if (!val_bool(v, &yes)) {
+		snprintf(msg, MSG_SIZE, "'%s' is not yes or no", v);
+		return false;
+	}
+	rule_of(rl, d)->vip = yes;
+	return true;
+}
+
+static bool set_rule_decision(struct rules_load *rl, const struct rule_decl *d,
+			      int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct rules_rule *x = rule_of(rl, d);
+
+	(void)arg;
+	if (!rules_parse_verdict(v, &x->verdict, msg, MSG_SIZE))
+		return false;
+	x->has_verdict = true;
+	return true;
+}
+
+static bool set_rule_justify(struct rules_load *rl, const struct rule_decl *d,
+			     int arg, const char *v, char msg[MSG_SIZE])
+{
+	bool yes;
+
+	(void)arg;
+	if (!val_bool(v, &yes)) {
+		snprintf(msg, MSG_SIZE, "'%s' is not yes or no", v);
+		return false;
+	}
+	rule_of(rl, d)->justify_later = yes;
+	return true;
+}
+
+static bool set_rule_justify_within(struct rules_load *rl,
+				    const struct rule_decl *d, int arg,
+				    const char *v, char msg[MSG_SIZE])
+{
+	(void)arg;
+	if (!cfg_parse_duration(v, &rule_of(rl, d)->justify_within)) {
+		snprintf(msg, MSG_SIZE, "'%s' is not a duration (90, 90s, "
+			 "15m, 4h, 3d)", v);
+		return false;
+	}
+	return true;
+}
+
+static bool set_rule_message(struct rules_load *rl, const struct rule_decl *d,
+			     int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct rules_rule *x = rule_of(rl, d);
+	size_t len = strlen(v);
+
+	(void)arg;
+	if (len >= sizeof x->message) {
+		snprintf(msg, MSG_SIZE, "longer than %zu characters",
+			 sizeof x->message - 1);
+		return false;
+	}
+	if (!val_utf8(v, len)) {
+		snprintf(msg, MSG_SIZE, "not valid UTF-8");
+		return false;
+	}
+	memcpy(x->message, v, len + 1);
+	return true;
+}
+
+static void close_rule(struct rules_load *rl, const struct rule_decl *d)
+{
+	const struct rules_rule *x = rule_of(rl, d);
+	bool conditions = false;
+
+	for (size_t i = 0; i < ARRAY_LEN(builtin_rules); i++)
+		if (strcmp(d->name, builtin_rules[i]) == 0)
+			report(rl->rep, rl->file, d->line, "[rule %s]: '%s' is "
+			       "the name of a built-in decision; choose another",
+			       d->name, d->name);
+	if (d->key_line[RK_DECISION] == 0)
+		report(rl->rep, rl->file, d->line, "[rule %s]: decision "
+		       "missing (decision = allow | escalate | deny)", d->name);
+	if (d->key_line[RK_JUSTIFY_LATER] != 0 && x->has_verdict &&
+	    x->verdict.decision != RULES_ALLOW)
+		report(rl->rep, rl->file, d->key_line[RK_JUSTIFY_LATER],
+		       "justify_later: only a rule that decides allow lets the "
+		       "agent justify later");
+	if (d->key_line[RK_JUSTIFY_WITHIN] != 0 && x->justify_later == 0)
+		report(rl->rep, rl->file, d->key_line[RK_JUSTIFY_WITHIN],
+		       "justify_within: this rule says justify_later = no");
+	for (int k = 0; k < RK_DECISION; k++)
+		if (d->key_line[k] != 0)
+			conditions = true;
+	if (rl->catchall_line != 0) {
+		report(rl->rep, rl->file, d->line, "[rule %s] is never "
+		       "reached: [rule %s] (line %u) has no conditions and "
+		       "matches first", d->name, rl->catchall,
+		       rl->catchall_line);
+	} else if (!conditions) {
+		rl->catchall_line = d->line;
+		memcpy(rl->catchall, d->name, sizeof rl->catchall);
+	}
+}
+
+static void finish_rule(struct rules_load *rl, const struct rule_decl *d)
+{
+	const struct rules_rule *x = rule_of(rl, d);
+
+	for (size_t i = 0; i < x->ncategories; i++) {
+		const char *k = x->categories[i];
+		bool found = false;
+		for (size_t j = 0; j < rl->cat->ncategories; j++)
+			if (strcmp(rl->cat->categories[j].name, k) == 0)
+				found = true;
+		if (!found)
+			report(rl->rep, rl->file, d->key_line[RK_CATEGORY],
+			       "category: '%s' is not declared ([category %s])",
+			       k, k);
+	}
+	if (x->has_verdict)
+		check_approver(rl, d->key_line[RK_DECISION], "decision",
+			       x->verdict.approver);
+}
+
+/* [empowerment]: what holds for every request. */
+enum { EK_DEFAULT, EK_CUSTOMER_CAP, EK_CUSTOMER_CAP_VIP, EK_OVER_CAP,
+       EK_JUSTIFY_LATER, EK_JUSTIFY_WITHIN };
+
+static bool open_empowerment(struct rules_load *rl, struct rule_decl *d)
+{
+	rules_in(rl)->policy.line = d->line;
+	return true;
+}
+
+static bool set_emp_default(struct rules_load *rl, const struct rule_decl *d,
+			    int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct rules_policy *p = &rules_in(rl)->policy;
+
+	(void)d;
+	(void)arg;
+	if (!rules_parse_verdict(v, &p->fallback, msg, MSG_SIZE))
+		return false;
+	p->has_fallback = true;
+	return true;
+}
+
+static bool set_emp_cap(struct rules_load *rl, const struct rule_decl *d,
+			int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct rules_policy *p = &rules_in(rl)->policy;
+
+	(void)d;
+	return rules_parse_money(v, rl->digits, arg == EK_CUSTOMER_CAP ?
+				 &p->customer_cap : &p->customer_cap_vip, msg,
+				 MSG_SIZE);
+}
+
+static bool set_emp_over_cap(struct rules_load *rl, const struct rule_decl *d,
+			     int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct rules_verdict vd;
+
+	(void)d;
+	(void)arg;
+	if (!rules_parse_verdict(v, &vd, msg, MSG_SIZE))
+		return false;
+	if (vd.decision == RULES_ALLOW) {
+		snprintf(msg, MSG_SIZE, "must be escalate or deny (a cap that "
+			 "allows is no cap)");
+		return false;
+	}
+	rules_in(rl)->policy.over_cap = vd;
+	return true;
+}
+
+static bool set_emp_justify(struct rules_load *rl, const struct rule_decl *d,
+			    int arg, const char *v, char msg[MSG_SIZE])
+{
+	(void)d;
+	(void)arg;
+	return rules_parse_actions(v, &rules_in(rl)->policy.justify_later, msg,
+				   MSG_SIZE);
+}
+
+static bool set_emp_justify_within(struct rules_load *rl,
+				   const struct rule_decl *d, int arg,
+				   const char *v, char msg[MSG_SIZE])
+{
+	(void)d;
+	(void)arg;
+	if (!cfg_parse_duration(v, &rules_in(rl)->policy.justify_within)) {
+		snprintf(msg, MSG_SIZE, "'%s' is not a duration (90, 90s, "
+			 "15m, 4h, 3d)", v);
+		return false;
+	}
+	return true;
+}
+
+static void close_empowerment(struct rules_load *rl, const struct rule_decl *d)
+{
+	if (d->key_line[EK_DEFAULT] == 0)
+		report(rl->rep, rl->file, d->line, "[empowerment]: default "
+		       "missing (default = allow | escalate | deny)");
+}
+
+static void finish_empowerment(struct rules_load *rl,
+			       const struct rule_decl *d)
+{
+	const struct rules_policy *p = &rules_in(rl)->policy;
+
+	if (p->has_fallback)
+		check_approver(rl, d->key_line[EK_DEFAULT], "default",
+			       p->fallback.approver);
+	if (d->key_line[EK_OVER_CAP] != 0)
+		check_approver(rl, d->key_line[EK_OVER_CAP], "over_cap",
+			       p->over_cap.approver);
+}
+
 /* Where [category] keys sit in category_keys[] (and so in key_line[]). */
 enum { CAT_KEY_QUEUE = 0, CAT_KEY_SEVERITY = 1 };
 
@@ -905,13 +1477,76 @@ static const struct rule_key category_keys[] = {
 static const struct rule_key dept_keys[] = {
 	{ "handoff_within", 0, set_dept_handoff },
 };
+/* The action keys take the action's index in rules.h's order. */
 static const struct rule_key tier_keys[] = {
 	{ "capacity", 0, set_tier_capacity },
+	{ "refund", 0, set_tier_grant },
+	{ "credit", 1, set_tier_grant },
+	{ "voucher", 2, set_tier_grant },
+	{ "fee-waiver", 3, set_tier_grant },
+	{ "apology", 4, set_tier_grant },
+	{ "explanation", 5, set_tier_grant },
+	{ "callback", 6, set_tier_grant },
+	{ "replacement", 7, set_tier_grant },
+	{ "repair", 8, set_tier_grant },
+	{ "daily_budget", 0, set_tier_budget },
+};
+static const struct rule_key user_keys[] = {
+	{ "daily_budget", 0, set_user_budget },
+};
+/* key_line[N] is level.N. */
+static const struct rule_key chain_keys[] = {
+	{ "actions", 0, set_chain_actions },
+	{ "level.1", 1, set_chain_level },
+	{ "level.2", 2, set_chain_level },
+	{ "level.3", 3, set_chain_level },
+	{ "level.4", 4, set_chain_level },
+	{ "level.5", 5, set_chain_level },
+	{ "level.6", 6, set_chain_level },
+	{ "level.7", 7, set_chain_level },
+	{ "level.8", 8, set_chain_level },
+	{ "level.9", 9, set_chain_level },
+};
+/* In RK_ order; a range condition's arg is its enum rules_cond. */
+static const struct rule_key rule_keys[] = {
+	{ "action", 0, set_rule_actions },
+	{ "category", 0, set_rule_categories },
+	{ "severity", RULES_C_SEVERITY, set_rule_range },
+	{ "tier", RULES_C_TIER, set_rule_range },
+	{ "vip", 0, set_rule_vip },
+	{ "amount", RULES_C_AMOUNT, set_rule_range },
+	{ "customer_30d", RULES_C_CUSTOMER_30D, set_rule_range },
+	{ "agent_today", RULES_C_AGENT_TODAY, set_rule_range },
+	{ "age", RULES_C_AGE, set_rule_range },
+	{ "resolve_left", RULES_C_RESOLVE_LEFT, set_rule_range },
+	{ "decision", 0, set_rule_decision },
+	{ "justify_later", 0, set_rule_justify },
+	{ "justify_within", 0, set_rule_justify_within },
+	{ "message", 0, set_rule_message },
+};
+/* In EK_ order. */
+static const struct rule_key empowerment_keys[] = {
+	{ "default", EK_DEFAULT, set_emp_default },
+	{ "customer_cap", EK_CUSTOMER_CAP, set_emp_cap },
+	{ "customer_cap_vip", EK_CUSTOMER_CAP_VIP, set_emp_cap },
+	{ "over_cap", EK_OVER_CAP, set_emp_over_cap },
+	{ "justify_later", EK_JUSTIFY_LATER, set_emp_justify },
+	{ "justify_within", EK_JUSTIFY_WITHIN, set_emp_justify_within },
 };
 /* A kind with more keys needs a larger RULE_MAX_KEYS. */
 _Static_assert(ARRAY_LEN(category_keys) <= RULE_MAX_KEYS, "key_line size");
 _Static_assert(ARRAY_LEN(dept_keys) <= RULE_MAX_KEYS, "key_line size");
 _Static_assert(ARRAY_LEN(tier_keys) <= RULE_MAX_KEYS, "key_line size");
+_Static_assert(ARRAY_LEN(chain_keys) == RULES_MAX_LEVELS + 1,
+	       "chain_keys: actions + one per level");
+_Static_assert(ARRAY_LEN(chain_keys) <= RULE_MAX_KEYS, "key_line size");
+_Static_assert(ARRAY_LEN(rule_keys) == RK_COUNT, "rule_keys: one per RK_");
+_Static_assert(ARRAY_LEN(rule_keys) <= RULE_MAX_KEYS, "key_line size");
+_Static_assert(ARRAY_LEN(empowerment_keys) == EK_JUSTIFY_WITHIN + 1,
+	       "empowerment_keys: one per EK_");
+_Static_assert(ARRAY_LEN(tier_keys) == RULES_NACTIONS + 2,
+	       "tier_keys: capacity, one per action, daily_budget");
+_Static_assert(RULES_NAME_MAX == CFG_NAME_MAX, "one name length");
 _Static_assert(CFG_SEVERITIES + 1 == ARRAY_LEN(category_keys),
 	       "category_keys: queue + one per severity");
 
@@ -923,8 +1558,17 @@ static const struct rule_kind rule_kinds[] = {
 	  resolve_queue, category_keys, ARRAY_LEN(category_keys) },
 	{ "dept", NAME_FORM, val_name, open_dept, NULL, NULL, dept_keys,
 	  ARRAY_LEN(dept_keys) },
-	{ "tier", "a number from 1 to 9", valid_tier, open_tier, NULL, NULL,
-	  tier_keys, ARRAY_LEN(tier_keys) },
+	{ "tier", "a number from 1 to 9", valid_tier, open_tier, close_tier,
+	  NULL, tier_keys, ARRAY_LEN(tier_keys) },
+	{ "user", "a user name ([a-z0-9][a-z0-9._-]{0,31}, not me)",
+	  valid_user, open_user, close_user, NULL, user_keys,
+	  ARRAY_LEN(user_keys) },
+	{ "chain", NAME_FORM, val_name, open_chain, close_chain, finish_chain,
+	  chain_keys, ARRAY_LEN(chain_keys) },
+	{ "rule", NAME_FORM, val_name, open_rule, close_rule, finish_rule,
+	  rule_keys, ARRAY_LEN(rule_keys) },
+	{ "empowerment", NULL, NULL, open_empowerment, close_empowerment,
+	  finish_empowerment, empowerment_keys, ARRAY_LEN(empowerment_keys) },
 };
 
 static const struct rule_kind *find_kind(const char *word, size_t len)
@@ -979,6 +1623,13 @@ static bool split_header(struct rules_load *rl, unsigned line,
 		       "'%.*s' in [%s]", (int)klen, text, text);
 		return false;
 	}
+	if ((*kind)->name_form == NULL) {
+		if (*n == '\0')
+			return true;
+		report(rl->rep, rl->file, line, "expected [%s] without a "
+		       "name, not [%s]", (*kind)->kind, text);
+		return false;
+	}
 	if (*n == '\0' || n[strcspn(n, " \t")] != '\0') {
 		report(rl->rep, rl->file, line, "expected [%s NAME] with NAME "
 		       "%s, not [%s]", (*kind)->kind, (*kind)->name_form, text);
@@ -1006,8 +1657,9 @@ static void rules_section(void *ctx, unsigned line, const char *text)
 		return;
 	dup = find_decl(rl, kind, name);
 	if (dup != NULL) {
-		report(rl->rep, rl->file, line, "[%s %s] declared twice (first "
-		       "at line %u)", kind->kind, name, dup->line);
+		report(rl->rep, rl->file, line, "[%s%s%s] declared twice (first "
+		       "at line %u)", kind->kind, *name != '\0' ? " " : "", name,
+		       dup->line);
 		return;
 	}
 	struct rule_decl *d = grow(rl->decls, rl->ndecls, sizeof *d);
@@ -1081,6 +1733,10 @@ static void rules_finish(struct rules_load *rl)
 	for (size_t i = 0; i < rl->ndecls; i++)
 		if (rl->decls[i].kind->finish != NULL)
 			rl->decls[i].kind->finish(rl, &rl->decls[i]);
+	if (c->rules.nrules > 0 && c->rules.policy.line == 0)
+		report(rl->rep, rl->file, 0, "[rule] sections need an "
+		       "[empowerment] section with default = allow | escalate "
+		       "| deny");
 	if (cat_find_tier(c, 1) == NULL) {
 		struct cfg_tier *t = grow(c->tiers, c->ntiers, sizeof *t);
 		if (t == NULL) {
@@ -1101,11 +1757,13 @@ static void load_rules(struct config *cfg, const char *name,
 	static const struct ini_handler h = { rules_section, rules_key,
 					      rules_error };
 	struct rules_load rl = { .cat = &cfg->catalog, .rep = rep,
-				 .file = name };
+				 .file = name,
+				 .digits = cfg->currency_digits };
 	char msg[MSG_SIZE];
 	size_t len;
 	char *text = read_file(cfg->rules_file, &len, msg);
 
+	rules_init(&cfg->catalog.rules, cfg->currency_digits);
 	if (text == NULL) {
 		report(rep, name, 0, "%s", msg);
 		return;
@@ -1126,6 +1784,7 @@ static void catalog_free(struct cfg_catalog *c)
 	free(c->categories);
 	free(c->depts);
 	free(c->tiers);
+	rules_clear(&c->rules);
 	memset(c, 0, sizeof *c);
 }
 

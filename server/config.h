@@ -1,6 +1,6 @@
 /* config.h: the server configuration (OPERATIONS.md, INI) and the catalog
  * read from the rules file: queues, categories with their service levels,
- * departments, tiers.
+ * departments, tiers, and the compiled empowerment rules (rules.h).
  *
  * One typed table in config.c drives parsing, defaults, range checks,
  * --check and reload. A loaded configuration is immutable; a reload builds
@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "rules.h"
 
 #define CFG_MAX_LISTEN 8
 #define CFG_NAME_MAX 32
@@ -47,7 +49,7 @@ struct cfg_tier {
 	int capacity;                            /* complaints held at once */
 };
 
-/* What the rules file declares besides the rules themselves. */
+/* What the rules file declares. */
 struct cfg_catalog {
 	struct cfg_queue *queues;
 	size_t nqueues;
@@ -57,7 +59,11 @@ struct cfg_catalog {
 	size_t ndepts;
 	struct cfg_tier *tiers;
 	size_t ntiers;
-	size_t nrules;                           /* sections counted for RELOAD */
+	size_t nrules;                           /* sections counted for RELOAD
+						    (every kind, [rule] too) */
+	struct rules rules;                      /* [tier N] limits, [user],
+						    [chain], [rule],
+						    [empowerment]: rules.h */
 };
 
 struct config {

@@ -72,6 +72,9 @@ struct db_pool {
 	char *conninfo;
 	char options[160];
 	int size;
+	char *on_connect;
+	db_notify_fn *notify;
+	void *notify_arg;
 	int connect_timeout;
 	int query_timeout;
 	struct db_conn *conns;
@@ -82,6 +85,9 @@ struct db_pool {
 
 static void conn_connect(struct db_conn *c);
 static void conn_lost(struct db_conn *c, const char *why);
+static void conn_send(struct db_conn *c, const char *sql, int nparams,
+		      const char *const *params, db_result_fn *cb, void *arg,
+		      struct job *exec_job);
 static void pool_dispatch(struct db_pool *pool);
 static void conn_socket_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -244,6 +250,15 @@ static void notice_cb(void *arg, const char *message)
 	log_info("db notice: %.*s", (int)n, message);
 }
 
+static void on_connect_done(void *arg, const struct db_result *r)
+{
+	struct db_conn *c = arg;
+	/* conn_finish_query makes the connection idle and dispatches. */
+	if (r->status == DB_SQL_ERROR)
+		log_error("db: connection %d: set-up statement failed: %s",
+			  (int)(c - c->pool->conns), r->message);
+}
+
 static void conn_ready(struct db_conn *c)
 {
 	if (PQsetnonblocking(c->pg, 1) != 0) {
@@ -258,6 +273,11 @@ static void conn_ready(struct db_conn *c)
 	c->state = c->reserved ? CONN_RESERVED : CONN_IDLE;
 	evtimer_del(c->timer);
 	conn_watch(c, EV_READ);
+	if (c->pool->on_connect != NULL) {
+		conn_send(c, c->pool->on_connect, 0, NULL, on_connect_done, c,
+			  NULL);
+		return;
+	}
 	if (c->state == CONN_IDLE)
 		pool_dispatch(c->pool);
 }
@@ -371,6 +391,17 @@ static void conn_flush(struct db_conn *c)
 	}
 }
 
+static void conn_drain_notifies(struct db_conn *c)
+{
+	PGnotify *n;
+	while (c->pg != NULL && (n = PQnotifies(c->pg)) != NULL) {
+		if (c->pool->notify != NULL)
+			c->pool->notify(c->pool->notify_arg, n->relname,
+					n->extra);
+		PQfreemem(n);
+	}
+}
+
 static void conn_idle_read(struct db_conn *c)
 {
 	/* An idle connection that turns readable has either a notice, a
@@ -379,9 +410,7 @@ static void conn_idle_read(struct db_conn *c)
 		conn_lost(c, PQerrorMessage(c->pg));
 		return;
 	}
-	PGnotify *n;
-	while ((n = PQnotifies(c->pg)) != NULL)
-		PQfreemem(n);
+	conn_drain_notifies(c);
 }
 
 static void conn_socket_cb(evutil_socket_t fd, short what, void *arg)
@@ -398,8 +427,10 @@ static void conn_socket_cb(evutil_socket_t fd, short what, void *arg)
 			if (c->state != CONN_QUERY)
 				return;
 		}
-		if (what & EV_READ)
+		if (what & EV_READ) {
 			conn_read_results(c);
+			conn_drain_notifies(c);
+		}
 		break;
 	case CONN_IDLE:
 	case CONN_RESERVED:
@@ -576,6 +607,11 @@ struct db_pool *db_pool_new(struct event_base *base,
 		 "-c calldesk.minor_digits=%d",
 		 opt->query_timeout * 1000, opt->minor_digits);
 	pool->conninfo = strdup(opt->conninfo);
+	pool->notify = opt->notify;
+	pool->notify_arg = opt->notify_arg;
+	if (opt->on_connect != NULL &&
+	    (pool->on_connect = strdup(opt->on_connect)) == NULL)
+		goto fail;
 	pool->conns = calloc((size_t)pool->size, sizeof *pool->conns);
 	if (pool->conninfo == NULL || pool->conns == NULL)
 		goto fail;
@@ -618,6 +654,7 @@ void db_pool_free(struct db_pool **poolp)
 	}
 	free(pool->conns);
 	free(pool->conninfo);
+	free(pool->on_connect);
 	free(pool);
 	*poolp = NULL;
 }

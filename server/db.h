@@ -47,6 +47,10 @@ struct db_options {
 	int query_timeout;      /* seconds: statement_timeout, and the limit
 				   after which a silent connection is dropped */
 	int minor_digits;       /* currency minor units, for SQL formatting */
+	const char *on_connect; /* optional: run on every new connection
+				   before it serves anything ("LISTEN x") */
+	db_notify_fn *notify;   /* optional: receives notifications */
+	void *notify_arg;
 };
 
 /* Creates the pool and starts connecting. Returns NULL on allocation

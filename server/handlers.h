@@ -47,4 +47,22 @@ void cmd_category_list(struct request *rq);
 void cmd_queue_list(struct request *rq);
 void cmd_dept_list(struct request *rq);
 
+/* Builds the PostgreSQL array literals of the rules' queues (only those in
+ * the comma-separated list only, when not NULL or "") and, for each, the
+ * names that make an agent skilled for it (the queue and its
+ * categories). The caller frees both. */
+struct config;
+struct sbuf;
+void catalog_queue_arrays(const struct config *cfg, const char *only,
+			  struct sbuf *queues, struct sbuf *skills);
+/* True when name is one of the comma-separated list. */
+#include <stdbool.h>
+bool name_in_list(const char *list, const char *name);
+
+/* cmd_routing.c */
+void cmd_next(struct request *rq);
+void cmd_assign(struct request *rq);
+void cmd_watch(struct request *rq);
+void cmd_unwatch(struct request *rq);
+
 #endif

@@ -18,6 +18,7 @@
 #include "cdconfig.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "hasher.h"
 #include "log.h"
 #include "migrate.h"
@@ -224,6 +225,7 @@ static void server_free(struct server *srv)
 	session_destroy_all(srv);
 	for (size_t i = 0; i < srv->nlisteners; i++)
 		evconnlistener_free(srv->listeners[i]);
+	events_free(&srv->events);
 	db_pool_free(&srv->db);
 	hasher_free(&srv->hasher);
 	throttle_free(&srv->throttle);
@@ -275,12 +277,14 @@ static int run_server(struct config *cfg)
 				(uint32_t)cfg->argon2_m_cost);
 	srv.throttle = throttle_new();
 	srv.db = db_pool_new(srv.base, &dbo);
+	srv.events = events_new(&srv);
 	srv.sig_term = evsignal_new(srv.base, SIGTERM, signal_cb, &srv);
 	srv.sig_int = evsignal_new(srv.base, SIGINT, signal_cb, &srv);
 	srv.sig_hup = evsignal_new(srv.base, SIGHUP, signal_cb, &srv);
 	srv.grace_timer = evtimer_new(srv.base, grace_cb, &srv);
 	srv.accept_pause = evtimer_new(srv.base, accept_resume_cb, &srv);
 	if (srv.hasher == NULL || srv.throttle == NULL || srv.db == NULL ||
+	    srv.events == NULL ||
 	    srv.sig_term == NULL || srv.sig_int == NULL || srv.sig_hup == NULL ||
 	    srv.grace_timer == NULL || srv.accept_pause == NULL) {
 		log_error("cannot allocate the server");

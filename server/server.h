@@ -20,6 +20,7 @@ struct evconnlistener;
 struct db_pool;
 struct hasher;
 struct throttle;
+struct events;
 struct session;
 
 TAILQ_HEAD(session_list, session);
@@ -37,6 +38,7 @@ struct server {
 	struct db_pool *db;
 	struct hasher *hasher;
 	struct throttle *throttle;
+	struct events *events;
 	struct session_list sessions;
 	int nsessions;
 	uint64_t next_session_id;

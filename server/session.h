@@ -64,6 +64,7 @@ struct session {
 	char team[CFG_NAME_MAX + 1];
 	char dept[CFG_NAME_MAX + 1];
 	bool watching;
+	char watch_queues[512];       /* "" = every queue */
 	bool login_pending;           /* a LOGIN is being verified */
 	bool registered;              /* counted in presence */
 };
