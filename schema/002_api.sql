@@ -643,6 +643,7 @@ BEGIN
 	WHEN 'reopen' THEN
 		UPDATE complaints
 		   SET state = 'reopened', assignee_id = NULL, replied_at = NULL,
+		       reopened_count = reopened_count + 1,
 		       respond_by = now() + make_interval(secs => respond_within),
 		       resolve_by = now() + make_interval(secs => resolve_within),
 		       queued_at = now()
@@ -694,6 +695,7 @@ BEGIN
 	UPDATE complaints
 	   SET state = 'resolved', action = p_action, amount = p_amount,
 	       resolution = p_resolution, resolved_at = now(), resolved_by = p_uid,
+	       resolved_via = 'allow', credited_to = p_uid,
 	       justify_by = CASE WHEN coalesce(p_justify_later, false)
 	                         THEN now() + make_interval(secs => coalesce(p_justify_within, 86400)) END
 	 WHERE id = p_id;

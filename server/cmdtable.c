@@ -109,6 +109,26 @@ static const struct arg_spec a_assign[] = {
 static const struct arg_spec a_watch[] = {
 	{ "queues", ARG_NAMES, OPT, 0, 0, NULL }, END
 };
+static const char *const hstates[] = { "open", "acknowledged", "done", NULL };
+static const struct arg_spec a_handoff_open[] = {
+	ID("complaint", REQ), NAME("dept", REQ), TEXT("request", REQ, 2000), END
+};
+static const struct arg_spec a_handoff_done[] = {
+	ID("id", REQ), TEXT("result", REQ, 2000), END
+};
+static const struct arg_spec a_handoff_rate[] = {
+	ID("id", REQ), INT("score", REQ, 1, 5), TEXT0("comment", OPT, 1000), END
+};
+static const struct arg_spec a_handoff_list[] = {
+	NAME("dept", OPT), ENUM("state", OPT, hstates), ID("complaint", OPT),
+	INT("limit", OPT, 1, 1000), END
+};
+static const struct arg_spec a_feedback[] = {
+	ID("complaint", REQ), INT("csat", REQ, 1, 5), TEXT0("comment", OPT, 2000), END
+};
+static const struct arg_spec a_customer_erase[] = {
+	ID("id", REQ), TEXT("reason", REQ, 500), END
+};
 static const struct arg_spec a_complaint_resolve[] = {
 	ID("id", REQ), ENUM("action", REQ, actions),
 	{ "amount", ARG_MONEY, OPT, 0, 0, NULL },
@@ -137,6 +157,7 @@ static const struct command table[] = {
 	{ "CUSTOMER", "GET", AGENT, INTG, a_id, cmd_customer_get },
 	{ "CUSTOMER", "SET", AGENT, INTG | W, a_customer_set, cmd_customer_set },
 	{ "CUSTOMER", "FIND", AGENT, INTG, a_customer_find, cmd_customer_find },
+	{ "CUSTOMER", "ERASE", ADMIN, W, a_customer_erase, cmd_customer_erase },
 	{ "INTERACTION", "START", AGENT, INTG | W, a_interaction_start, cmd_interaction_start },
 	{ "INTERACTION", "NOTE", AGENT, INTG | W, a_interaction_note, cmd_interaction_note },
 	{ "INTERACTION", "END", AGENT, INTG | W, a_interaction_end, cmd_interaction_end },
@@ -154,6 +175,12 @@ static const struct command table[] = {
 	{ "CATEGORY", "LIST", AGENT, INTG, a_none, cmd_category_list },
 	{ "QUEUE", "LIST", AGENT, 0, a_none, cmd_queue_list },
 	{ "DEPT", "LIST", AGENT, 0, a_none, cmd_dept_list },
+	{ "HANDOFF", "OPEN", AGENT, W, a_handoff_open, cmd_handoff_open },
+	{ "HANDOFF", "ACK", AGENT, W, a_id, cmd_handoff_ack },
+	{ "HANDOFF", "DONE", AGENT, W, a_handoff_done, cmd_handoff_done },
+	{ "HANDOFF", "RATE", AGENT, W, a_handoff_rate, cmd_handoff_rate },
+	{ "HANDOFF", "LIST", AGENT, 0, a_handoff_list, cmd_handoff_list },
+	{ "FEEDBACK", NULL, AGENT, INTG | W, a_feedback, cmd_feedback },
 	{ "NEXT", NULL, AGENT, W, a_none, cmd_next },
 	{ "ASSIGN", NULL, SUP, W, a_assign, cmd_assign },
 	{ "WATCH", NULL, SUP, 0, a_watch, cmd_watch },

@@ -59,6 +59,15 @@ void catalog_queue_arrays(const struct config *cfg, const char *only,
 #include <stdbool.h>
 bool name_in_list(const char *list, const char *name);
 
+/* cmd_desk.c */
+void cmd_handoff_open(struct request *rq);
+void cmd_handoff_ack(struct request *rq);
+void cmd_handoff_done(struct request *rq);
+void cmd_handoff_rate(struct request *rq);
+void cmd_handoff_list(struct request *rq);
+void cmd_feedback(struct request *rq);
+void cmd_customer_erase(struct request *rq);
+
 /* cmd_routing.c */
 void cmd_next(struct request *rq);
 void cmd_assign(struct request *rq);
