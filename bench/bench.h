@@ -49,6 +49,7 @@ struct options {
 	uint64_t requests;              /* 0: no count limit */
 	double seconds, warmup, setup_timeout, drain_timeout;
 	unsigned connect_burst;         /* handshakes in progress at once */
+	bool idem;                      /* add idem=KEY to every measured request */
 };
 
 enum phase { PH_SETUP, PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_DONE };
@@ -100,6 +101,7 @@ struct bench {
 	unsigned interrupts;
 
 	char *note_text;                /* WL_NOTE: opt.note_size bytes, owned */
+	char run_id[16];                /* --idem: keys are RUN.CONN.SEQ */
 	struct hist hist;               /* latency of OK answers, ns */
 	struct counters c;
 	struct code_count codes[BENCH_MAX_CODES];

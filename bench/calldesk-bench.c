@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include <openssl/err.h>
@@ -302,7 +303,7 @@ static void report(struct bench *b)
 	const struct hist *h = &b->hist;
 	uint64_t end = b->t_last > b->t_measure ? b->t_last : b->t_stop;
 	double secs = 0, rps = 0;
-	char size[48] = "";
+	char extra[48] = "";
 	unsigned i;
 
 	if (b->t_measure != UINT64_MAX && end > b->t_measure)
@@ -310,13 +311,15 @@ static void report(struct bench *b)
 	if (secs > 0)
 		rps = (double)b->c.ok / secs;
 	if (o->workload == WL_NOTE)
-		snprintf(size, sizeof(size), " note_size=%zu", o->note_size);
+		snprintf(extra, sizeof(extra), " note_size=%zu", o->note_size);
+	if (o->idem)
+		strcat(extra, " idem=yes");
 
-	printf("%s: %u connections x depth %u, %.2f s: %" PRIu64 " OK, %.1f req/s; "
+	printf("%s%s: %u connections x depth %u, %.2f s: %" PRIu64 " OK, %.1f req/s; "
 		"latency us p50 %" PRIu64 " p90 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64 "; "
 		"NO %" PRIu64 " BAD %" PRIu64 " ERR %" PRIu64 ", unanswered %" PRIu64
 		", connections failed %u lost %u\n",
-		o->workload_name, b->ready + b->c.lost, o->depth, secs, b->c.ok, rps,
+		o->workload_name, o->idem ? " (idem)" : "", b->ready + b->c.lost, o->depth, secs, b->c.ok, rps,
 		us(hist_percentile(h, 50)), us(hist_percentile(h, 90)),
 		us(hist_percentile(h, 99)), us(h->max),
 		b->c.no, b->c.bad, b->c.err, b->c.unanswered, b->c.setup_failed, b->c.lost);
@@ -330,7 +333,7 @@ static void report(struct bench *b)
 		us(hist_percentile(h, 99)), us(h->max),
 		h->count ? us(h->sum / h->count) : 0,
 		b->c.no, b->c.bad, b->c.err, b->c.unanswered, b->c.setup_failed, b->c.lost,
-		b->c.protocol, size);
+		b->c.protocol, extra);
 	fflush(stdout);
 	for (i = 0; i < b->ncodes; i++)
 		fprintf(stderr, "calldesk-bench: answered %s: %" PRIu64 " times\n",
@@ -351,6 +354,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	hist_reset(&b->hist);
+	snprintf(b->run_id, sizeof(b->run_id), "%08" PRIx32,
+		(uint32_t)(now_ns() ^ ((uint64_t)getpid() << 16) ^ (uint64_t)time(NULL)));
 	b->phase = PH_SETUP;
 	b->t_measure = UINT64_MAX;
 

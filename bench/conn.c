@@ -156,23 +156,31 @@ static void conn_close(struct conn *c)
 	}
 }
 
-/* The OpenSSL reasons queued for this connection, for an error message. */
+/* Why the TLS layer gave up: OpenSSL's queued reasons, and the
+ * certificate check's own verdict when it failed (the reasons only say
+ * "certificate verify failed"). */
 static void ssl_reasons(struct bufferevent *bev, char *buf, size_t len)
 {
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	unsigned long e;
 	size_t used = 0;
+	long verdict;
 	unsigned i;
 
 	buf[0] = '\0';
-	for (i = 0; i < 4 && (e = bufferevent_get_openssl_error(bev)) != 0; i++) {
+	for (i = 0; i < 8 && (e = bufferevent_get_openssl_error(bev)) != 0; i++) {
 		char one[256];
+		if (ERR_GET_LIB(e) == 0 || used >= len)
+			continue; /* libevent's own codes, not OpenSSL errors */
 		ERR_error_string_n(e, one, sizeof(one));
 		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "; " : "", one);
-		if (used >= len)
-			break;
 	}
 	while (bufferevent_get_openssl_error(bev) != 0)
 		;
+	verdict = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
+	if (verdict != X509_V_OK && used < len)
+		snprintf(buf + used, len - used, "%s%s", used ? ": " : "",
+			X509_verify_cert_error_string(verdict));
 }
 
 static void send_line(struct conn *c, const char *line)
@@ -208,8 +216,8 @@ static void send_login(struct conn *c)
 	c->state = CS_LOGIN;
 }
 
-/* The text that follows each request's tag, built once per connection:
- * " " parts... "\n". */
+/* The text that follows each request's tag, up to the line end (refill
+ * adds the idempotency key, if any, and the LF), built once per connection. */
 static bool set_body(struct conn *c, const char *interaction)
 {
 	struct bench *b = c->b;
@@ -218,19 +226,18 @@ static bool set_body(struct conn *c, const char *interaction)
 
 	switch (b->opt.workload) {
 	case WL_PING:
-		parts[0] = " PING\n";
+		parts[0] = " PING";
 		break;
 	case WL_REQUEST:
 		parts[0] = " ";
 		parts[1] = b->opt.request;
-		parts[2] = "\n";
 		break;
 	case WL_NOTE:
 		parts[0] = " INTERACTION NOTE id=";
 		parts[1] = interaction;
 		parts[2] = " text=\"";
 		parts[3] = b->note_text;
-		parts[4] = "\"\n";
+		parts[4] = "\"";
 		break;
 	}
 	for (i = 0; i < 5 && parts[i] != NULL; i++)
@@ -278,6 +285,14 @@ static void refill(struct conn *c, uint64_t now)
 		n = 1 + fmt_u64(tag + 1, c->next_seq);
 		evbuffer_add(out, tag, n);
 		evbuffer_add(out, c->body, c->body_len);
+		if (b->opt.idem) {
+			/* Unique per run, connection and request: every write is new. */
+			char key[80];
+			int kn = snprintf(key, sizeof(key), " idem=%s.%u.%" PRIu64,
+				b->run_id, c->index, c->next_seq);
+			evbuffer_add(out, key, (size_t)kn);
+		}
+		evbuffer_add(out, "\n", 1);
 		c->sent_at[c->next_seq % b->opt.depth] = now;
 		c->inflight++;
 		b->inflight++;
@@ -497,7 +512,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	err = EVUTIL_SOCKET_ERROR();
 	ssl_reasons(bev, why, sizeof(why));
-	if (why[0] == '\0' && (what & BEV_EVENT_ERROR) && err != 0)
+	/* A refused connect comes as EOF (dirty shutdowns are allowed), with
+	 * the reason in errno; a stale EAGAIN there means nothing. */
+	if (why[0] == '\0' && err != 0 && err != EAGAIN && err != EWOULDBLOCK &&
+		err != EINPROGRESS && err != EINTR)
 		snprintf(why, sizeof(why), "%s", evutil_socket_error_to_string(err));
 	if (why[0] == '\0')
 		snprintf(why, sizeof(why), "%s", (what & BEV_EVENT_EOF) ?

@@ -30,6 +30,8 @@ static const char usage_text[] =
 	"  -r, --request 'VERB ..' what each request says after its tag (implies\n"
 	"                          --workload request)\n"
 	"      --note-size B       note workload: bytes of note text (default 256)\n"
+	"      --idem              add a fresh idem=KEY to every request (PROTOCOL\n"
+	"                          section 4: writes take the idempotent path)\n"
 	"  -u, --users a,b,...     log in; connection i uses user i modulo the list\n"
 	"      --password P        their password (default: $CALLDESK_BENCH_PASSWORD)\n"
 	"      --setup-timeout S   seconds to connect and log in (default 30)\n"
@@ -46,7 +48,7 @@ static const char usage_text[] =
 enum {
 	OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_NOTE_SIZE,
 	OPT_PASSWORD, OPT_WARMUP, OPT_SETUP_TIMEOUT, OPT_DRAIN_TIMEOUT,
-	OPT_CONNECT_BURST,
+	OPT_CONNECT_BURST, OPT_IDEM,
 };
 
 static const struct option long_options[] = {
@@ -69,6 +71,7 @@ static const struct option long_options[] = {
 	{ "setup-timeout", required_argument, NULL, OPT_SETUP_TIMEOUT },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "connect-burst", required_argument, NULL, OPT_CONNECT_BURST },
+	{ "idem", no_argument, NULL, OPT_IDEM },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -322,6 +325,7 @@ bool options_parse(struct options *o, int argc, char **argv)
 			if (!parse_unsigned("connect-burst", optarg, 1, 10000, &o->connect_burst))
 				return false;
 			break;
+		case OPT_IDEM: o->idem = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);

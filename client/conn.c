@@ -40,16 +40,42 @@ struct conn {
 
 /* ---- errors ---------------------------------------------------------- */
 
-/* Appends the first OpenSSL error of the queue (and empties it). */
+/* Plain words for the TLS failures a user can do something about. */
+static const char *ssl_reason_words(unsigned long e)
+{
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+		return "the server requires a client certificate "
+		       "(--cert and --key)";
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+		return "the server does not accept our client certificate";
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+		return "no TLS version in common with the server";
+	case SSL_R_WRONG_VERSION_NUMBER:
+		return "the server does not speak TLS on this port";
+	default:
+		return NULL;
+	}
+}
+
+/* Writes what, then the first OpenSSL error of the queue (which it
+ * empties), in words when there are some for it. */
 static void ssl_error(char *err, size_t size, const char *what)
 {
 	unsigned long e = ERR_get_error();
+	const char *words = e != 0 ? ssl_reason_words(e) : NULL;
 	char buf[200] = "";
 
 	if (e != 0)
 		ERR_error_string_n(e, buf, sizeof buf);
 	ERR_clear_error();
-	snprintf(err, size, "%s%s%s", what, buf[0] ? ": " : "", buf);
+	if (words != NULL)
+		snprintf(err, size, "%s: %s (%s)", what, words, buf);
+	else
+		snprintf(err, size, "%s%s%s", what, buf[0] ? ": " : "", buf);
 }
 
 const char *conn_error(const struct conn *c)
@@ -330,7 +356,7 @@ int conn_fd(const struct conn *c)
 
 bool conn_buffered(const struct conn *c)
 {
-	return memchr(c->in, '\n', c->in_len) != NULL ||
+	return (c->in_len > 0 && memchr(c->in, '\n', c->in_len) != NULL) ||
 	       SSL_pending(c->ssl) > 0;
 }
 

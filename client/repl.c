@@ -438,16 +438,15 @@ enum run_code repl_run(struct runner *r)
 	struct repl p = {.r = r};
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_winch;
 
-	/* No SA_RESTART: a signal must wake the poll() that waits. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGWINCH, &sa, &old_winch);
-
 	p.el = el_init("calldesk", stdin, stdout, stderr);
 	if (p.el == NULL) {
 		fprintf(stderr, "calldesk: cannot set up the terminal\n");
 		return RUN_FAILED;
 	}
+	/* No SA_RESTART: a signal must wake the poll() that waits. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGWINCH, &sa, &old_winch);
 	el_set(p.el, EL_CLIENTDATA, &p);
 	el_set(p.el, EL_EDITOR, "emacs");
 	el_set(p.el, EL_PROMPT, prompt_fn);

@@ -79,10 +79,15 @@ static void show(struct runner *r, const struct response *resp)
 	if (r->raw)
 		print_sbuf(r->out, &resp->raw);
 	else if (!r->quiet) {
+		/* Out of a script, a blank line tells one answer from the
+		 * next; at the prompt, the prompt does. */
+		if (!r->interactive && r->shown > 0)
+			sbuf_adds(&sb, "\n");
 		render_response(&sb, resp->rows, resp->nrows, &resp->final,
 				&r->ropts);
 		print_sbuf(r->out, &sb);
 	}
+	r->shown++;
 	sbuf_free(&sb);
 }
 

@@ -34,6 +34,7 @@ struct runner {
 	 * the loop to redraw it. */
 	bool at_prompt;
 	bool printed_at_prompt;
+	size_t shown;           /* answers shown so far */
 	bool quiet;             /* answers are not shown (in --raw they
 				 * are: scripts see every line) */
 	bool logged_out;        /* a LOGOUT was answered OK */

@@ -3,6 +3,7 @@
  * which requests get an idempotency key. */
 #include "verbs.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -402,10 +403,9 @@ size_t verbs_help(struct sbuf *out, const char *topic)
 		    (v->subverb == NULL || strcasecmp(t2, v->subverb) != 0))
 			continue;
 		char name[2 * PROTO_WORD_MAX + 2];
-		if (v->subverb != NULL)
-			strcat(strcat(strcpy(name, v->verb), " "), v->subverb);
-		else
-			strcpy(name, v->verb);
+		snprintf(name, sizeof name, "%s%s%s", v->verb,
+			 v->subverb != NULL ? " " : "",
+			 v->subverb != NULL ? v->subverb : "");
 		if (t1[0] == '\0') {
 			/* The overview: one line each. */
 			sbuf_printf(out, "  %-20s %s\n", name, v->summary);

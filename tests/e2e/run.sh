@@ -12,6 +12,8 @@
 # exported. By hand, after a build, from the top of the tree:
 #     tests/e2e/run.sh [GROUP...]     (arguments go to the test program)
 # Environment: CD_E2E_TIMEOUT (seconds for the test program, default 1200),
+# CD_TIMEOUT_MS (time allowed for one answer, default 5000),
+# CD_TEST_FILTER (cmocka test name pattern, e.g. 'test_login*'),
 # CD_SERVER_WRAPPER (e.g. "valgrind -q"), CD_KEEP=1, CALLDESK_BUILDDIR.
 #
 # The test program gets (see tests/e2e/tclient.h):

@@ -1360,7 +1360,7 @@ void tc_expect_at(struct tc_resp *r, const char *word, const char *code,
 
 	if (strcmp(r->word, word) != 0 ||
 	    (code != NULL && strcmp(r->code, code) != 0)) {
-		char *d = describe(r);
+		const char *d = keep(r, describe(r)); /* freed with r */
 
 		print_error("expected %s%s%s, got %s%s%s\n", word,
 			    code ? " code=" : "", code ? code : "",
@@ -1393,7 +1393,7 @@ void tc_expect_field_at(struct tc_resp *r, const char *key,
 		else
 			print_error("expected %s=\"%s\", got no field %s\n",
 				    key, show(value), key);
-		tc_fail(file, line, "%s", describe(r));
+		tc_fail(file, line, "%s", keep(r, describe(r)));
 	}
 }
 
@@ -1404,7 +1404,7 @@ const char *tc_expect_has_at(struct tc_resp *r, const char *key,
 
 	if (got == NULL) {
 		print_error("expected a field %s= in the answer\n", key);
-		tc_fail(file, line, "%s", describe(r));
+		tc_fail(file, line, "%s", keep(r, describe(r)));
 	}
 	return got;
 }

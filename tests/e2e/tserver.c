@@ -112,6 +112,25 @@ int tsrv_wait_exit(int timeout_ms, const char **how)
 	return -1;
 }
 
+/* Runs bin -c conf, under $CD_SERVER_WRAPPER (words split on spaces,
+ * e.g. "valgrind -q") when it is set, as run.sh does. */
+static void exec_server(const char *bin, const char *conf)
+{
+	const char *wrapper = getenv("CD_SERVER_WRAPPER");
+	char *words = strdup(wrapper ? wrapper : ""), *save = NULL, *w;
+	char *argv[32];
+	int n = 0;
+
+	for (w = strtok_r(words, " ", &save); w != NULL && n < 28;
+	     w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n++] = (char *)bin;
+	argv[n++] = (char *)"-c";
+	argv[n++] = (char *)conf;
+	argv[n] = NULL;
+	execvp(argv[0], argv);
+}
+
 static bool port_open(const char *host, const char *port)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
@@ -157,7 +176,7 @@ void tsrv_start_at(const char *config, const char *file, int line)
 		}
 		if (null >= 0)
 			dup2(null, 0);
-		execl(bin, bin, "-c", conf, (char *)NULL);
+		exec_server(bin, conf);
 		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}

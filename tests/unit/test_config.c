@@ -749,8 +749,9 @@ struct rules_case {
 };
 
 static const struct rules_case rules_errors[] = {
-	{ "unknown kind", "[queue q]\n[category q]\n" SEV4 "[rule x]\na = 1\n",
-	  { "rules.conf:7: unknown section kind 'rule' in [rule x]" } },
+	{ "unknown kind", "[queue q]\n[category q]\n" SEV4 "[ruleset x]\n"
+	  "a = 1\n",
+	  { "rules.conf:7: unknown section kind 'ruleset' in [ruleset x]" } },
 	{ "unknown key", "[queue q]\nsize = 3\n[category q]\n" SEV4,
 	  { "rules.conf:2: unknown key 'size' in [queue q]" } },
 	{ "bad name", "[queue Billing]\n[queue q]\n[category q]\n" SEV4,
