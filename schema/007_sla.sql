@@ -138,3 +138,41 @@ END $$;
 
 CREATE TRIGGER escalations_notify AFTER INSERT OR UPDATE ON escalations
 	FOR EACH ROW EXECUTE FUNCTION cd_escalation_notify();
+
+-- An escalation whose due passed, moved up its chain by a node: only if
+-- it is still pending at the level the node saw (several nodes race
+-- harmlessly). p_approver NULL: it is at the top of its chain; it is
+-- marked so that it is pushed once and not looked at again.
+ALTER TABLE escalations ADD COLUMN top_overdue_at timestamptz;
+
+CREATE FUNCTION cd_escalation_autoraise(p_id bigint, p_level integer, p_approver text,
+                                        p_within integer)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	e escalations;
+BEGIN
+	IF p_approver IS NULL THEN
+		UPDATE escalations SET top_overdue_at = now()
+		 WHERE id = p_id AND state = 'pending' AND level = p_level AND top_overdue_at IS NULL
+		RETURNING * INTO e;
+		IF FOUND THEN
+			PERFORM cd_notify((SELECT queue FROM complaints WHERE id = e.complaint_id), '',
+			                  'type', 'sla', 'complaint', e.complaint_id::text,
+			                  'deadline', 'escalation', 'status', 'breached',
+			                  'escalation', e.id::text);
+		END IF;
+		RETURN;
+	END IF;
+	UPDATE escalations
+	   SET approver = p_approver, level = p_level + 1,
+	       due = now() + make_interval(secs => p_within)
+	 WHERE id = p_id AND state = 'pending' AND level = p_level AND due <= now()
+	RETURNING * INTO e;
+	IF FOUND THEN
+		INSERT INTO decisions (user_id, kind, complaint_id, escalation_id, rule, facts)
+		VALUES (NULL, 'raise', e.complaint_id, e.id, 'deadline',
+		        jsonb_build_object('level', e.level, 'approver', e.approver));
+		PERFORM cd_history(e.complaint_id, NULL, 'escalated',
+		                   'moved up to ' || p_approver || ' (deadline passed)');
+	END IF;
+END $$;

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "pan.h"
 #include "pgarray.h"
 #include "server.h"
 #include "values.h"
@@ -163,8 +164,11 @@ static bool render_rows(struct request *rq, PGresult *res)
 			sbuf_add(&rq->out, "\n", 1);
 			continue;
 		}
-		rq_end_line(rq);
 		rq->ok = strcmp(kind, "OK") == 0;
+		/* Tell the agent when card numbers were masked. */
+		if (rq->ok && i == n - 1 && rq->masked > 0)
+			rq_kv_int(rq, "masked", rq->masked);
+		rq_end_line(rq);
 	}
 	sbuf_free(&key);
 	sbuf_free(&val);
@@ -518,7 +522,14 @@ static bool check_value(struct request *rq, size_t i, const char *v,
 		} else if (has_control(v)) {
 			what = "text without control characters";
 		}
-		/* Texts stay in the parsed request's storage. */
+		/* Texts stay in the parsed request's storage, which the
+		 * request owns: card numbers are masked there, in place,
+		 * before anything stores or logs them. */
+		if (a->kind != ARG_SECRET) {
+			size_t n = pan_mask(v, vlen, (char *)v, vlen + 1);
+			if (n != PAN_MASK_TOO_SMALL)
+				rq->masked += (int)n;
+		}
 		rq->val[i] = v;
 		break;
 	}

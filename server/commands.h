@@ -79,6 +79,7 @@ struct request {
 	const char *val[PROTO_MAX_ARGS];   /* by spec index; NULL if absent */
 	char norm[2048];               /* normalised values */
 	size_t norm_len;
+	int masked;                    /* card numbers masked in texts */
 	bool has_idem;
 	char idem[65];
 	char hash[65];                 /* sha-256 of the normalised request */
