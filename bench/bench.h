@@ -99,6 +99,7 @@ struct bench {
 	struct event *timer;            /* ends the current phase */
 	struct event *sigint, *sigterm;
 	unsigned interrupts;
+	int signal;                     /* the last one received, re-raised at exit */
 
 	char *note_text;                /* WL_NOTE: opt.note_size bytes, owned */
 	char run_id[16];                /* --idem: keys are RUN.CONN.SEQ */

@@ -8,7 +8,6 @@
  * measurement count; its duration runs to the last of their answers. */
 #include "bench.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <signal.h>
@@ -166,6 +165,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct bench *b = arg;
 
 	(void)what;
+	b->signal = (int)sig;
 	if (++b->interrupts == 1 && (b->phase == PH_WARMUP || b->phase == PH_MEASURE)) {
 		fprintf(stderr, "calldesk-bench: signal %d: stopping, waiting for answers owed\n",
 			(int)sig);
@@ -319,7 +319,8 @@ static void report(struct bench *b)
 		"latency us p50 %" PRIu64 " p90 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64 "; "
 		"NO %" PRIu64 " BAD %" PRIu64 " ERR %" PRIu64 ", unanswered %" PRIu64
 		", connections failed %u lost %u\n",
-		o->workload_name, o->idem ? " (idem)" : "", b->ready + b->c.lost, o->depth, secs, b->c.ok, rps,
+		o->workload_name, o->idem ? " (idem)" : "", b->ready + b->c.lost, o->depth,
+		secs, b->c.ok, rps,
 		us(hist_percentile(h, 50)), us(hist_percentile(h, 90)),
 		us(hist_percentile(h, 99)), us(h->max),
 		b->c.no, b->c.bad, b->c.err, b->c.unanswered, b->c.setup_failed, b->c.lost);
@@ -407,5 +408,11 @@ out:
 	SSL_CTX_free(b->ssl_ctx);
 	free(b->note_text);
 	options_free(&b->opt);
+	if (b->signal != 0) {
+		/* Die of the signal, after the report: a shell running us then
+		 * knows that the user interrupted, and stops too. */
+		signal(b->signal, SIG_DFL);
+		raise(b->signal);
+	}
 	return rc;
 }

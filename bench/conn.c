@@ -2,8 +2,8 @@
  * set-up requests, then a pipeline of `depth` requests kept full.
  *
  * Requests during the run are tagged t1, t2, ...; answers come in order, so
- * the oldest request in flight is number next_seq - inflight, and its send
- * time sits in slot (number % depth) of the connection's ring. The set-up
+ * the oldest request in flight is number last_seq - inflight + 1, and its
+ * send time sits in slot (number % depth) of the connection's ring. The set-up
  * requests, one at a time, have fixed tags (L, C, I). */
 #include "bench.h"
 
@@ -41,10 +41,10 @@ struct conn {
 	struct bufferevent *bev;
 	unsigned index;
 	enum conn_state state;
-	uint64_t next_seq;      /* the number of the next request's tag */
+	uint64_t last_seq;      /* the number in the last request's tag */
 	unsigned inflight;      /* requests sent and not answered */
 	uint64_t *sent_at;      /* depth send times, ns: b->sent_at + index * depth */
-	char *body;             /* what follows the tag, with the LF: built once */
+	char *body;             /* what follows the tag, without the LF: built once */
 	size_t body_len;
 };
 
@@ -175,7 +175,7 @@ static void ssl_reasons(struct bufferevent *bev, char *buf, size_t len)
 		ERR_error_string_n(e, one, sizeof(one));
 		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "; " : "", one);
 	}
-	while (bufferevent_get_openssl_error(bev) != 0)
+	for (i = 0; i < 64 && bufferevent_get_openssl_error(bev) != 0; i++)
 		;
 	verdict = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
 	if (verdict != X509_V_OK && used < len)
@@ -280,20 +280,20 @@ static void refill(struct conn *c, uint64_t now)
 	size_t n;
 
 	while (c->inflight < b->opt.depth && bench_may_send(b)) {
-		c->next_seq++;
+		c->last_seq++;
 		tag[0] = 't';
-		n = 1 + fmt_u64(tag + 1, c->next_seq);
+		n = 1 + fmt_u64(tag + 1, c->last_seq);
 		evbuffer_add(out, tag, n);
 		evbuffer_add(out, c->body, c->body_len);
 		if (b->opt.idem) {
 			/* Unique per run, connection and request: every write is new. */
 			char key[80];
 			int kn = snprintf(key, sizeof(key), " idem=%s.%u.%" PRIu64,
-				b->run_id, c->index, c->next_seq);
+				b->run_id, c->index, c->last_seq);
 			evbuffer_add(out, key, (size_t)kn);
 		}
 		evbuffer_add(out, "\n", 1);
-		c->sent_at[c->next_seq % b->opt.depth] = now;
+		c->sent_at[c->last_seq % b->opt.depth] = now;
 		c->inflight++;
 		b->inflight++;
 	}
@@ -348,7 +348,7 @@ static void setup_answer(struct conn *c, enum answer a, const char *line)
 static void run_answer(struct conn *c, enum answer a, const char *line, uint64_t now)
 {
 	struct bench *b = c->b;
-	uint64_t seq = c->next_seq - c->inflight + 1;
+	uint64_t seq = c->last_seq - c->inflight + 1;
 	uint64_t sent = c->sent_at[seq % b->opt.depth];
 	char code[40];
 
@@ -389,7 +389,7 @@ static bool tag_expected(const struct conn *c, const char *tag, size_t n)
 		if (c->inflight == 0)
 			return false;
 		want[0] = 't';
-		wn = 1 + fmt_u64(want + 1, c->next_seq - c->inflight + 1);
+		wn = 1 + fmt_u64(want + 1, c->last_seq - c->inflight + 1);
 		return n == wn && memcmp(tag, want, n) == 0;
 	default:
 		return false;

@@ -157,8 +157,8 @@ add_user() {
 	esac
 	rm -f "$var/add-user.err"
 }
-add_user admin admin
-add_user sup supervisor
+add_user admin admin --tier 5
+add_user sup supervisor --tier 4
 add_user alice agent --tier 1 --skills billing
 add_user bob agent --tier 2 --skills billing,tech
 add_user webform integration

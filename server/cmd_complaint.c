@@ -12,17 +12,6 @@
 
 #define LIST_DEFAULT 100
 
-static const char *const money_actions[] = { "refund", "credit", "voucher",
-					     "fee-waiver", NULL };
-
-static bool action_is_money(const char *action)
-{
-	for (const char *const *a = money_actions; *a != NULL; a++)
-		if (strcmp(*a, action) == 0)
-			return true;
-	return false;
-}
-
 void cmd_complaint_open(struct request *rq)
 {
 	const struct cfg_category *cat =
@@ -123,44 +112,4 @@ void cmd_complaint_reopen(struct request *rq)
 void cmd_complaint_close(struct request *rq)
 {
 	complaint_move(rq, MV_CLOSE, "close", NULL);
-}
-
-void cmd_complaint_resolve(struct request *rq)
-{
-	const char *action = rq_arg(rq, "action");
-	const char *amount = rq_arg(rq, "amount");
-	bool money = action_is_money(action);
-	char from[128];
-
-	if (money && amount == NULL) {
-		rq_fail(rq, CD_MISSING_ARG, "a money action needs amount");
-		return;
-	}
-	if (!money && amount != NULL) {
-		rq_fail(rq, CD_BAD_ARG, "this action takes no amount");
-		return;
-	}
-	if (money) {
-		/* Money actions are decided by the empowerment rules engine,
-		 * which is not part of this build yet: refuse rather than
-		 * grant without authority. */
-		proto_put_start(&rq->out, rq->pr.tag, "NO");
-		proto_put_kv(&rq->out, "code", "denied");
-		proto_put_kv(&rq->out, "rule", "no-rules");
-		proto_put_kv(&rq->out, "msg", "money actions are not enabled on this server");
-		sbuf_add(&rq->out, "\n", 1);
-		rq_finish(rq);
-		return;
-	}
-	fsm_from_array(MV_RESOLVE, from, sizeof from);
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "id"));
-	rq_param(rq, action);
-	rq_param(rq, amount);
-	rq_param(rq, rq_arg(rq, "resolution"));
-	rq_param(rq, rq_arg(rq, "justify_later"));
-	rq_param(rq, "default");
-	rq_param(rq, from);
-	rq_param(rq, NULL);
-	rq_run(rq, "SELECT * FROM cd_complaint_resolve($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
 }

@@ -129,6 +129,31 @@ static const struct arg_spec a_feedback[] = {
 static const struct arg_spec a_customer_erase[] = {
 	ID("id", REQ), TEXT("reason", REQ, 500), END
 };
+static const char *const estates[] = { "pending", "approved", "rejected",
+				       "withdrawn", NULL };
+static const struct arg_spec a_advise[] = {
+	ID("complaint", REQ), ENUM("action", REQ, actions),
+	{ "amount", ARG_MONEY, OPT, 0, 0, NULL },
+	{ "currency", ARG_CURRENCY, OPT, 0, 0, NULL }, END
+};
+static const struct arg_spec a_escalate[] = {
+	ID("complaint", REQ), TEXT("reason", REQ, 1000), TEXT("to", OPT, 48), END
+};
+static const struct arg_spec a_escalation_list[] = {
+	ENUM("state", OPT, estates), BOOL("mine", OPT), INT("limit", OPT, 1, 1000), END
+};
+static const struct arg_spec a_escalation_raise[] = {
+	ID("id", REQ), TEXT("to", OPT, 48), TEXT0("reason", OPT, 1000), END
+};
+static const struct arg_spec a_approve[] = {
+	ID("escalation", REQ), TEXT0("note", OPT, 1000), END
+};
+static const struct arg_spec a_reject[] = {
+	ID("escalation", REQ), TEXT("reason", REQ, 1000), END
+};
+static const struct arg_spec a_justify[] = {
+	ID("complaint", REQ), TEXT("text", REQ, 2000), END
+};
 static const struct arg_spec a_complaint_resolve[] = {
 	ID("id", REQ), ENUM("action", REQ, actions),
 	{ "amount", ARG_MONEY, OPT, 0, 0, NULL },
@@ -172,6 +197,15 @@ static const struct command table[] = {
 	{ "COMPLAINT", "REOPEN", AGENT, W, a_complaint_reason, cmd_complaint_reopen },
 	{ "COMPLAINT", "CLOSE", AGENT, W, a_id, cmd_complaint_close },
 	{ "COMPLAINT", "RESOLVE", AGENT, W, a_complaint_resolve, cmd_complaint_resolve },
+	{ "ADVISE", NULL, AGENT, 0, a_advise, cmd_advise },
+	{ "RULES", NULL, AGENT, 0, a_none, cmd_rules },
+	{ "ESCALATE", NULL, AGENT, W, a_escalate, cmd_escalate },
+	{ "ESCALATION", "LIST", AGENT, 0, a_escalation_list, cmd_escalation_list },
+	{ "ESCALATION", "WITHDRAW", AGENT, W, a_id, cmd_escalation_withdraw },
+	{ "ESCALATION", "RAISE", AGENT, W, a_escalation_raise, cmd_escalation_raise },
+	{ "APPROVE", NULL, AGENT, W, a_approve, cmd_approve },
+	{ "REJECT", NULL, AGENT, W, a_reject, cmd_reject },
+	{ "JUSTIFY", NULL, AGENT, W, a_justify, cmd_justify },
 	{ "CATEGORY", "LIST", AGENT, INTG, a_none, cmd_category_list },
 	{ "QUEUE", "LIST", AGENT, 0, a_none, cmd_queue_list },
 	{ "DEPT", "LIST", AGENT, 0, a_none, cmd_dept_list },

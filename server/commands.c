@@ -212,8 +212,33 @@ void rq_fail_db(struct request *rq, const struct db_result *r, bool sent)
 	rq_fail(rq, CD_INTERNAL, "internal error");
 }
 
+/* A statement answers RETRY when the facts a decision was made on moved
+ * before it could act: the handler decides again (a few times at most). */
+#define RQ_MAX_RETRIES 5
+
+static bool wants_retry(struct request *rq, PGresult *res)
+{
+	return rq->retry_fn != NULL && PQntuples(res) >= 1 &&
+	       strcmp(PQgetvalue(res, 0, 0), "RETRY") == 0 &&
+	       rq->retries < RQ_MAX_RETRIES;
+}
+
+static void rq_restart(struct request *rq)
+{
+	rq->retries++;
+	rq->nparams = 0;
+	rq->ok = false;
+	sbuf_reset(&rq->out);
+	sbuf_reset(&rq->body);
+	rq->retry_fn(rq);
+}
+
 static void finish_rendered(struct request *rq, PGresult *res)
 {
+	if (wants_retry(rq, res)) {
+		rq_restart(rq);
+		return;
+	}
 	if (!render_rows(rq, res)) {
 		log_error("%s: statement returned no answer", rq->cmd->verb);
 		rq_fail(rq, CD_INTERNAL, "internal error");
@@ -248,6 +273,9 @@ enum idem_step {
 	IDEM_STORE,
 	IDEM_COMMIT,
 	IDEM_ROLLBACK,
+	IDEM_RELEASE,       /* a NO: forget the key, commit what it records */
+	IDEM_RETRY,         /* rolled back to decide again */
+	IDEM_FAILED,        /* rolled back after an SQL error */
 };
 
 static void idem_next(void *arg, const struct db_result *r);
@@ -300,6 +328,10 @@ static void idem_claimed(struct request *rq, PGresult *res)
 
 static void idem_ran(struct request *rq, PGresult *res)
 {
+	if (wants_retry(rq, res)) {
+		idem_query(rq, IDEM_RETRY, "ROLLBACK", 0, NULL);
+		return;
+	}
 	if (!render_rows(rq, res)) {
 		sbuf_reset(&rq->out);
 		proto_put_error(&rq->out, rq->pr.tag, CD_INTERNAL,
@@ -309,7 +341,11 @@ static void idem_ran(struct request *rq, PGresult *res)
 		return;
 	}
 	if (!rq->ok) {
-		idem_rollback(rq);
+		/* Only OK answers are stored; what a NO records (a denial in
+		 * the audit trail) is committed all the same. */
+		const char *params[2] = { rq_uid(rq), rq->idem };
+		idem_query(rq, IDEM_RELEASE, "SELECT cd_idem_release($1, $2)", 2,
+			   params);
 		return;
 	}
 	if (rq->on_ok != NULL)
@@ -328,13 +364,19 @@ static void idem_next(void *arg, const struct db_result *r)
 			rq_finish(rq);
 			return;
 		}
-		if (r->status == DB_SQL_ERROR && rq->step != IDEM_COMMIT) {
-			/* The transaction is aborted: roll back, then answer. */
-			sbuf_reset(&rq->out);
-			sbuf_reset(&rq->body);
-			struct request *tmp = rq;
-			db_release(&tmp->conn); /* drops it: inside a failed txn */
-			rq_fail_db(rq, r, true);
+		if (r->status == DB_SQL_ERROR && rq->step != IDEM_COMMIT &&
+		    rq->step != IDEM_FAILED) {
+			/* The transaction is aborted: roll back, then answer
+			 * with the error. */
+			rq->failed = *r;
+			snprintf(rq->failed_state, sizeof rq->failed_state, "%s",
+				 r->sqlstate);
+			rq->failed.sqlstate = rq->failed_state;
+			rq->failed.res = NULL;
+			rq->failed.message = "statement failed";
+			log_error("%s: SQL error %s: %s", rq->cmd->verb, r->sqlstate,
+				  r->message);
+			idem_query(rq, IDEM_FAILED, "ROLLBACK", 0, NULL);
 			return;
 		}
 		db_release(&rq->conn);
@@ -359,10 +401,17 @@ static void idem_next(void *arg, const struct db_result *r)
 	case IDEM_STORE:
 		idem_query(rq, IDEM_COMMIT, "COMMIT", 0, NULL);
 		break;
+	case IDEM_RELEASE:
+		idem_query(rq, IDEM_COMMIT, "COMMIT", 0, NULL);
+		break;
+	case IDEM_RETRY:
+		db_release(&rq->conn);
+		rq_restart(rq);
+		break;
 	case IDEM_COMMIT:
 		/* A COMMIT in a failed transaction answers ROLLBACK without
 		 * an error: only "COMMIT" means the change is stored. */
-		if (strcmp(PQcmdStatus(r->res), "COMMIT") != 0) {
+		if (rq->ok && strcmp(PQcmdStatus(r->res), "COMMIT") != 0) {
 			sbuf_reset(&rq->out);
 			proto_put_error(&rq->out, rq->pr.tag, CD_DB_UNAVAILABLE,
 					"transaction rolled back", true, NULL);
@@ -371,6 +420,9 @@ static void idem_next(void *arg, const struct db_result *r)
 		break;
 	case IDEM_ROLLBACK:
 		rq_finish(rq);
+		break;
+	case IDEM_FAILED:
+		rq_fail_db(rq, &rq->failed, true);
 		break;
 	}
 }
@@ -384,6 +436,39 @@ static void idem_acquired(void *arg, struct db_conn *conn)
 	}
 	rq->conn = conn;
 	idem_query(rq, IDEM_BEGIN, "BEGIN", 0, NULL);
+}
+
+static void peeked(void *arg, const struct db_result *r)
+{
+	struct request *rq = arg;
+	if (r->status != DB_OK) {
+		rq_fail_db(rq, r, false);
+		return;
+	}
+	const char *status = PQgetvalue(r->res, 0, 0);
+	if (strcmp(status, "replay") == 0) {
+		idem_replay(rq, PQgetvalue(r->res, 0, 1));
+		rq_finish(rq);
+	} else if (strcmp(status, "conflict") == 0) {
+		rq_fail(rq, CD_IDEM_CONFLICT,
+			"this idempotency key was used for another request");
+	} else {
+		cmd_fn *next = rq->peek_next;
+		rq->peek_next = NULL;
+		next(rq);
+	}
+}
+
+void rq_idem_peek(struct request *rq, cmd_fn *next)
+{
+	if (!rq->has_idem) {
+		next(rq);
+		return;
+	}
+	rq->peek_next = next;
+	const char *params[3] = { rq_uid(rq), rq->idem, rq->hash };
+	db_exec(rq->srv->db, "SELECT status, response FROM cd_idem_peek($1, $2, $3)",
+		3, params, peeked, rq);
 }
 
 void rq_run(struct request *rq, const char *sql)

@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "codes.h"
+#include "db.h"
 #include "proto.h"
 #include "session.h"
 
@@ -92,6 +93,11 @@ struct request {
 	struct db_conn *conn;          /* held during an idempotent write */
 	int step;
 	rq_ok_fn *on_ok;
+	cmd_fn *retry_fn;              /* decides again on RETRY */
+	cmd_fn *peek_next;             /* rq_idem_peek's continuation */
+	int retries;
+	struct db_result failed;       /* an SQL error being rolled back */
+	char failed_state[6];
 	void *ctx;                     /* the handler's, freed with free() */
 	/* the answer */
 	struct sbuf out;               /* tagged lines, sent as a whole */
@@ -127,6 +133,11 @@ void rq_param_caller(struct request *rq);
 /* Runs sql with the parameters and renders its rows (kind text, kv text[])
  * as the answer; finishes the request. */
 void rq_run(struct request *rq, const char *sql);
+
+/* For handlers that read facts before deciding: answers a request whose
+ * idempotency key already holds an answer (replay or idem-conflict), and
+ * otherwise calls next. Without a key, calls next at once. */
+void rq_idem_peek(struct request *rq, cmd_fn *next);
 
 /* Answers with an error line and finishes. */
 void rq_fail(struct request *rq, enum cd_code code, const char *msg);

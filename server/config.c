@@ -1056,9 +1056,12 @@ static void close_chain(struct rules_load *rl, const struct rule_decl *d)
 		/* An approver of "" is a level that did not parse. */
 		if (lo->approver[0] == '\0' || hi->approver[0] == '\0')
 			continue;
-		if (lo->up_to < 0) {
-			report(rl->rep, rl->file, line, "level.%d is never "
-			       "reached: level.%d takes any amount", n, n - 1);
+		/* Levels are climbed in order (deadline, raise): each
+		 * takes at least what the one below takes. */
+		if (lo->up_to < 0 && hi->up_to >= 0) {
+			val_money_format(hi->up_to, rl->digits, a);
+			report(rl->rep, rl->file, line, "level.%d: up to %s, "
+			       "but level.%d takes any amount", n, a, n - 1);
 		} else if (hi->up_to >= 0 && hi->up_to <= lo->up_to) {
 			val_money_format(hi->up_to, rl->digits, a);
 			val_money_format(lo->up_to, rl->digits, b);
@@ -1073,9 +1076,9 @@ static void close_chain(struct rules_load *rl, const struct rule_decl *d)
 		const struct rule_decl *o = chain_decl(rl, d->kind, i);
 		if (o != NULL && o->key_line[0] == 0) {
 			report(rl->rep, rl->file, d->line, "[chain %s]: no "
-			       "actions, and [chain %s] (line %u) already takes "
-			       "the actions no chain names", d->name, o->name,
-			       o->line);
+			       "actions, and [chain %s] (line %u) already "
+			       "takes the actions no chain names", d->name,
+			       o->name, o->line);
 			return;
 		}
 	}
@@ -1141,14 +1144,11 @@ static bool set_rule_actions(struct rules_load *rl, const struct rule_decl *d,
 }
 
 /* "billing, delivery": whether they are declared is checked at the end. */
-static bool set_rule_categories(struct rules_load *rl,
-				const struct rule_decl *d, int arg,
-				const char *v, char msg[MSG_SIZE])
+static bool parse_categories(struct rules_rule *x, const char *v,
+			     char msg[MSG_SIZE])
 {
-	struct rules_rule *x = rule_of(rl, d);
 	size_t n = 0;
 
-	(void)arg;
 	for (const char *p = v; *p != '\0'; p++)
 		n += *p == ',';
 	x->categories = calloc(n + 1, sizeof *x->categories);
@@ -1164,9 +1164,14 @@ static bool set_rule_categories(struct rules_load *rl,
 		len = strcspn(p, ",");
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
-		if (len == 0 || len > CFG_NAME_MAX) {
+		if (len == 0) {
 			snprintf(msg, MSG_SIZE, "expected category names "
 				 "separated by commas, not '%s'", v);
+			return false;
+		}
+		if (len > CFG_NAME_MAX) {
+			snprintf(msg, MSG_SIZE, "'%.*s' is not a category name",
+				 (int)len, p);
 			return false;
 		}
 		memcpy(name, p, len);
@@ -1188,6 +1193,23 @@ static bool set_rule_categories(struct rules_load *rl,
 		if (*p == '\0')
 			return true;
 	}
+}
+
+/* On failure no list is kept, so that the end-of-file check does not
+ * report the half that was read. */
+static bool set_rule_categories(struct rules_load *rl,
+				const struct rule_decl *d, int arg,
+				const char *v, char msg[MSG_SIZE])
+{
+	struct rules_rule *x = rule_of(rl, d);
+
+	(void)arg;
+	if (parse_categories(x, v, msg))
+		return true;
+	free(x->categories);
+	x->categories = NULL;
+	x->ncategories = 0;
+	return false;
 }
 
 static bool set_rule_range(struct rules_load *rl, const struct rule_decl *d,
@@ -1283,8 +1305,8 @@ static void close_rule(struct rules_load *rl, const struct rule_decl *d)
 	for (size_t i = 0; i < ARRAY_LEN(builtin_rules); i++)
 		if (strcmp(d->name, builtin_rules[i]) == 0)
 			report(rl->rep, rl->file, d->line, "[rule %s]: '%s' is "
-			       "the name of a built-in decision; choose another",
-			       d->name, d->name);
+			       "the name of a built-in decision; choose "
+			       "another", d->name, d->name);
 	if (d->key_line[RK_DECISION] == 0)
 		report(rl->rep, rl->file, d->line, "[rule %s]: decision "
 		       "missing (decision = allow | escalate | deny)", d->name);
@@ -1657,9 +1679,9 @@ static void rules_section(void *ctx, unsigned line, const char *text)
 		return;
 	dup = find_decl(rl, kind, name);
 	if (dup != NULL) {
-		report(rl->rep, rl->file, line, "[%s%s%s] declared twice (first "
-		       "at line %u)", kind->kind, *name != '\0' ? " " : "", name,
-		       dup->line);
+		report(rl->rep, rl->file, line, "[%s%s%s] declared twice "
+		       "(first at line %u)", kind->kind,
+		       *name != '\0' ? " " : "", name, dup->line);
 		return;
 	}
 	struct rule_decl *d = grow(rl->decls, rl->ndecls, sizeof *d);

@@ -68,6 +68,17 @@ void cmd_handoff_list(struct request *rq);
 void cmd_feedback(struct request *rq);
 void cmd_customer_erase(struct request *rq);
 
+/* cmd_empower.c (cmd_complaint_resolve too) */
+void cmd_advise(struct request *rq);
+void cmd_rules(struct request *rq);
+void cmd_escalate(struct request *rq);
+void cmd_escalation_list(struct request *rq);
+void cmd_escalation_withdraw(struct request *rq);
+void cmd_escalation_raise(struct request *rq);
+void cmd_approve(struct request *rq);
+void cmd_reject(struct request *rq);
+void cmd_justify(struct request *rq);
+
 /* cmd_routing.c */
 void cmd_next(struct request *rq);
 void cmd_assign(struct request *rq);

@@ -5,8 +5,8 @@
  * (rules_can_approve), the escalation chains and the RULES listing.
  *
  * The decision path reads only the configuration and the facts: no I/O,
- * no allocation, no clock, so it is deterministic and takes about a
- * microsecond for a few dozen rules. */
+ * no allocation, no clock, so it is deterministic, and fast: well under a
+ * microsecond for a dozen rules. */
 #include "rules.h"
 
 #include <stdio.h>
@@ -579,7 +579,8 @@ static bool rule_matches(const struct rules_rule *rule,
 			continue;
 		if (c == RULES_C_AMOUNT && amount < 0)
 			return false;
-		if (value[c] < rule->range[c].lo || value[c] > rule->range[c].hi)
+		if (value[c] < rule->range[c].lo ||
+		    value[c] > rule->range[c].hi)
 			return false;
 	}
 	return true;
@@ -612,8 +613,10 @@ static void escalate(const struct rules *r, const struct rules_verdict *v,
 
 /* An allow by rule (NULL: the default) still has to fit the authority:
  * the customer's cap, the tier's limit, the budget left, in that order of
- * precedence (a cap that denies wins over any escalation). */
-static void check_authority(const struct rules *r, const struct rules_rule *rule,
+ * precedence (a cap that denies wins over any escalation). True when the
+ * allow stands; otherwise a built-in rule has decided. */
+static bool check_authority(const struct rules *r,
+			    const struct rules_rule *rule,
 			    const struct rule_facts *f, int a,
 			    struct rule_decision *out)
 {
@@ -648,7 +651,9 @@ static void check_authority(const struct rules *r, const struct rules_rule *rule
 			out->justify_within_s = rule->justify_within;
 		if (!out->justify_later_ok)
 			out->justify_within_s = 0;
+		return true;
 	}
+	return false;
 }
 
 void rules_decide(const struct config *cfg, const struct rule_facts *f,
@@ -687,9 +692,6 @@ void rules_decide(const struct config *cfg, const struct rule_facts *f,
 		}
 	}
 	set_name(out, rule != NULL ? rule->name : "default");
-	if (rule != NULL)
-		snprintf(out->message, sizeof out->message, "%s",
-			 rule->message);
 	switch (v->decision) {
 	case RULES_DENY:
 		out->decision = RULES_DENY;
@@ -698,9 +700,13 @@ void rules_decide(const struct config *cfg, const struct rule_facts *f,
 		escalate(r, v, a, amount, out);
 		break;
 	case RULES_ALLOW:
-		check_authority(r, rule, f, a, out);
+		if (!check_authority(r, rule, f, a, out))
+			return;   /* a built-in rule decided: no message */
 		break;
 	}
+	if (rule != NULL)
+		snprintf(out->message, sizeof out->message, "%s",
+			 rule->message);
 }
 
 bool rules_can_approve(const struct config *cfg, int approver_tier,

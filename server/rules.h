@@ -87,7 +87,6 @@ struct rules_chain {
 					      escalations without action) */
 	struct rules_level level[RULES_MAX_LEVELS];
 	int nlevels;
-	unsigned level_line[RULES_MAX_LEVELS]; /* 0 = not given */
 };
 
 /* The conditions on numbers: an inclusive range each. */
@@ -222,9 +221,15 @@ struct rule_decision {
 	int64_t budget_left;               /* before this request; -1
 					      without money */
 	char approver[RULES_APPROVER_MAX]; /* "" unless escalate */
-	int level;                         /* chain level of approver, 0
-					      unless escalate */
-	int due_s;                         /* approver's deadline, escalate */
+	int level;                         /* escalate: the level of the
+					      action's chain that takes the
+					      amount (rules_chain_first_level),
+					      also when a rule names the
+					      approver itself; when due_s
+					      passes, the escalation moves to
+					      level + 1. 0 otherwise */
+	int due_s;                         /* escalate: seconds the approver
+					      has; 0 otherwise */
 	bool justify_later_ok;             /* only with allow */
 	int justify_within_s;              /* with justify_later_ok */
 	char message[RULES_MESSAGE_MAX];   /* the rule's message, or "" */

@@ -21,6 +21,7 @@ struct db_pool;
 struct hasher;
 struct throttle;
 struct events;
+struct sla;
 struct session;
 
 TAILQ_HEAD(session_list, session);
@@ -39,6 +40,7 @@ struct server {
 	struct hasher *hasher;
 	struct throttle *throttle;
 	struct events *events;
+	struct sla *sla;
 	struct session_list sessions;
 	int nsessions;
 	uint64_t next_session_id;

@@ -16,6 +16,10 @@
 #include "server.h"
 
 #define SWEEP_BATCH 200
+/* Seconds between sweeps, and the share of a deadline's span left below
+ * which a complaint is at risk. */
+#define SWEEP_INTERVAL 2
+#define AT_RISK_SHARE 0.25
 
 struct sla {
 	struct server *srv;
@@ -91,7 +95,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	const struct config *cfg = sla->srv->cfg;
 	(void)fd;
 	(void)what;
-	sla_schedule(sla, cfg->sla_sweep_interval);
+	sla_schedule(sla, SWEEP_INTERVAL);
 	if (sla->busy || sla->srv->stopping || !db_pool_up(sla->srv->db))
 		return;
 	char approver[RULES_APPROVER_MAX] = "role:supervisor";
@@ -99,7 +103,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	if (!rules_chain_level(cfg, NULL, -1, 1, approver, sizeof approver, &due_s))
 		snprintf(approver, sizeof approver, "role:supervisor");
 	char share[16], within[16], batch[16];
-	snprintf(share, sizeof share, "%.4f", cfg->sla_at_risk);
+	snprintf(share, sizeof share, "%.4f", AT_RISK_SHARE);
 	snprintf(within, sizeof within, "%d", due_s);
 	snprintf(batch, sizeof batch, "%d", SWEEP_BATCH);
 	const char *params[4] = { share, approver, within, batch };

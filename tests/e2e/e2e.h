@@ -31,5 +31,6 @@
 #define E2E_MAX_LINE 8192
 
 int e2e_group_session(void);
+int e2e_group_customer(void);
 
 #endif

@@ -614,6 +614,7 @@ static const struct {
 	int (*run)(void);
 } groups[] = {
 	{ "session", e2e_group_session },
+	{ "customer", e2e_group_customer },
 	/* { "customer", e2e_group_customer }, ... one line per group */
 };
 

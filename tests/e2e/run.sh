@@ -202,7 +202,7 @@ add_user() {
 		fail_setup "calldeskd --add-user $name $*"
 }
 add_user admin1 --role admin
-add_user sup1 --role supervisor --team red
+add_user sup1 --role supervisor --team red --tier 4
 add_user agent1 --role agent --tier 1 --skills billing --team red
 add_user agent2 --role agent --tier 2 --skills billing,tech --team red
 add_user agent3 --role agent --tier 3 --skills billing,tech,general,urgent --team blue

@@ -969,7 +969,7 @@ static void test_examples(void **state)
 			    "host=/var/run/postgresql dbname=calldesk");
 	assert_int_equal(cfg->catalog.nqueues, 4);
 	assert_int_equal(cfg->catalog.ncategories, 4);
-	assert_int_equal(cfg->catalog.ntiers, 3);
+	assert_int_equal(cfg->catalog.ntiers, 5);
 	assert_string_equal(cfg_find_category(cfg, "technical")->queue, "tech");
 	assert_string_equal(cfg_find_category(cfg, "delivery")->queue,
 			    "delivery");

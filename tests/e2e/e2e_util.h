@@ -1,0 +1,107 @@
+/* e2e_util.h: helpers shared by the end-to-end groups (customer,
+ * interaction, complaint, catalog, users, idem, robust): checks with
+ * messages, clocks, unique names, RFC 3339 times, numeric fields, and the
+ * few objects most tests need (a customer, a complaint, a user).
+ *
+ * Functions written as macros fail the running test with the caller's file
+ * and line, like the TC_* assertions of tclient.h. Strings returned by
+ * e2e_uniq() and e2e_fmt() live in a ring of 32 buffers: use them soon. */
+#ifndef CALLDESK_E2E_UTIL_H
+#define CALLDESK_E2E_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "tclient.h"
+
+/* Fails the test with a message unless cond holds. */
+#define CHECK(cond, ...)                                                   \
+	do {                                                               \
+		if (!(cond))                                               \
+			fail_msg(__VA_ARGS__);                             \
+	} while (0)
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Monotonic milliseconds, and a sleep that survives signals. */
+int64_t e2e_mono_ms(void);
+void e2e_sleep_ms(int ms);
+
+/* A string unique in this run: prefix followed by a short suffix made of
+ * [a-z0-9], so that it is a valid name when the prefix is one. */
+const char *e2e_uniq(const char *prefix);
+
+/* printf into the ring of buffers. */
+const char *e2e_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses the output form of a time (PROTOCOL §3: "2026-11-22T09:30:00Z",
+ * UTC, whole seconds). False for any other form. */
+bool e2e_time_parse(const char *s, time_t *out);
+
+/* The time field key of the final line (or of row i with E2E_ROW_TIME),
+ * checked for the output form; fails the test otherwise. */
+#define E2E_TIME(r, key) e2e_time_at((r), (size_t)-1, (key), __FILE__, __LINE__)
+#define E2E_ROW_TIME(r, i, key) e2e_time_at((r), (i), (key), __FILE__, __LINE__)
+time_t e2e_time_at(struct tc_resp *r, size_t row, const char *key,
+		   const char *file, int line);
+
+/* The integer field key of the final line (or row i); fails the test
+ * unless it is a decimal integer without sign or leading zero. */
+#define E2E_NUM(r, key) e2e_num_at((r), (size_t)-1, (key), __FILE__, __LINE__)
+#define E2E_ROW_NUM(r, i, key) e2e_num_at((r), (i), (key), __FILE__, __LINE__)
+long long e2e_num_at(struct tc_resp *r, size_t row, const char *key,
+		     const char *file, int line);
+
+/* Row i has key=value exactly. */
+#define E2E_ROW_FIELD(r, i, key, value) \
+	e2e_row_field_at((r), (i), (key), (value), __FILE__, __LINE__)
+void e2e_row_field_at(struct tc_resp *r, size_t i, const char *key,
+		      const char *value, const char *file, int line);
+
+/* Every listed key is present on the line (a row or a final line). Extra
+ * fields are allowed by the contract ("the project may add"), so only
+ * presence is checked. */
+#define E2E_KEYS(line, ...) e2e_keys_at((line), __FILE__, __LINE__, __VA_ARGS__, (const char *)NULL)
+void e2e_keys_at(const char *line, const char *file, int line_no, ...);
+
+/* The answer has exactly n rows. */
+#define E2E_NROWS(r, n) e2e_nrows_at((r), (n), __FILE__, __LINE__)
+void e2e_nrows_at(struct tc_resp *r, size_t n, const char *file, int line);
+
+/* CUSTOMER ADD name=NAME (a unique name when NULL) on c; returns the id. */
+#define E2E_CUSTOMER(c, name) e2e_customer_at((c), (name), __FILE__, __LINE__)
+long long e2e_customer_at(tc_conn *c, const char *name, const char *file,
+			  int line);
+
+/* COMPLAINT OPEN for customer with category and severity; returns the id. */
+#define E2E_COMPLAINT(c, cust, cat, sev) \
+	e2e_complaint_at((c), (cust), (cat), (sev), __FILE__, __LINE__)
+long long e2e_complaint_at(tc_conn *c, long long customer,
+			   const char *category, int severity,
+			   const char *file, int line);
+
+/* Sends a request and expects OK; returns the response (for fields). */
+#define E2E_OK(c, ...) e2e_ok_at(__FILE__, __LINE__, (c), __VA_ARGS__)
+struct tc_resp *e2e_ok_at(const char *file, int line, tc_conn *c,
+			  const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Sends a request and expects WORD code=CODE. */
+#define E2E_EXPECT(c, word, code, ...) \
+	e2e_expect_at(__FILE__, __LINE__, (c), (word), (code), __VA_ARGS__)
+struct tc_resp *e2e_expect_at(const char *file, int line, tc_conn *c,
+			      const char *word, const char *code,
+			      const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* The value of key in the server's configuration file ($CD_CONFIG), as a
+ * number; def when absent. */
+long long e2e_config_int(const char *key, long long def);
+
+/* Runs a shell command; returns its exit status (-1 when it could not
+ * run or died by a signal). */
+int e2e_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
