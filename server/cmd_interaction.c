@@ -1,6 +1,7 @@
 /* cmd_interaction.c: INTERACTION START, NOTE, END, GET. */
 #include "commands.h"
 #include "handlers.h"
+#include "server.h"
 
 void cmd_interaction_start(struct request *rq)
 {
@@ -25,7 +26,8 @@ void cmd_interaction_end(struct request *rq)
 	rq_param_caller(rq);
 	rq_param(rq, rq_arg(rq, "id"));
 	rq_param(rq, rq_arg(rq, "outcome"));
-	rq_run(rq, "SELECT * FROM cd_interaction_end($1, $2, $3, $4)");
+	rq_param_int(rq, rq->cfg->wrap_up);
+	rq_run(rq, "SELECT * FROM cd_interaction_end($1, $2, $3, $4, $5)");
 }
 
 void cmd_interaction_get(struct request *rq)

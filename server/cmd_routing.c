@@ -9,9 +9,6 @@
 #include "handlers.h"
 #include "server.h"
 
-/* Seconds of waiting that raise a complaint's effective severity by one
- * step in NEXT, so that low-severity complaints do not starve. */
-#define NEXT_AGING_SECONDS 1800
 
 void cmd_next(struct request *rq)
 {
@@ -21,7 +18,7 @@ void cmd_next(struct request *rq)
 	rq_param_caller(rq);
 	rq_param(rq, rq->s->skills);
 	rq_param_int(rq, tier != NULL ? tier->capacity : 10);
-	rq_param_int(rq, NEXT_AGING_SECONDS);
+	rq_param_int(rq, rq->cfg->next_aging);
 	rq_param(rq, from);
 	rq_run(rq, "SELECT * FROM cd_next($1, $2, $3, $4, $5, $6)");
 }

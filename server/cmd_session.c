@@ -10,6 +10,9 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "commands.h"
 #include "db.h"
@@ -71,12 +74,28 @@ static void login_registered(struct request *rq, PGresult *res)
 	log_info("%s@%s: logged in as %s", s->user, s->peer, role_name(s->role));
 }
 
+/* With mutual TLS, the certificate's common name must be the user who
+ * logs in: a stolen password alone is not enough. */
+static bool certificate_matches(struct request *rq)
+{
+	if (rq->cfg->tls_client_ca == NULL || rq->s->dead)
+		return true;
+	SSL *ssl = bufferevent_openssl_get_ssl(rq->s->bev);
+	X509 *cert = ssl != NULL ? SSL_get1_peer_certificate(ssl) : NULL;
+	char cn[256] = "";
+	if (cert != NULL)
+		X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+					  NID_commonName, cn, sizeof cn);
+	X509_free(cert);
+	return strcmp(cn, rq_arg(rq, "user")) == 0;
+}
+
 static void login_verified(void *arg, bool ok, char *encoded)
 {
 	struct request *rq = arg;
 	struct login_ctx *c = rq->ctx;
 	free(encoded);
-	if (!ok || !c->found || !c->enabled) {
+	if (!ok || !c->found || !c->enabled || !certificate_matches(rq)) {
 		login_fail(rq);
 		return;
 	}
@@ -227,6 +246,13 @@ void cmd_state_set(struct request *rq)
 
 /* ---- RELOAD ---------------------------------------------------------- */
 
+static void reload_told(void *arg, const struct db_result *r)
+{
+	(void)arg;
+	if (r->status != DB_OK)
+		log_warn("RELOAD: could not tell the other nodes: %s", r->message);
+}
+
 void cmd_reload(struct request *rq)
 {
 	char err[400];
@@ -234,6 +260,11 @@ void cmd_reload(struct request *rq)
 		rq_fail(rq, CD_INVALID_CONFIG, err);
 		return;
 	}
+	/* Every other node rereads its files too (events.c). */
+	const char *params[1] = { rq->srv->node };
+	db_exec(rq->srv->db,
+		"SELECT cd_notify('', '', 'type', 'reload', 'node', $1)", 1,
+		params, reload_told, NULL);
 	rq_line(rq, "OK");
 	rq_kv_int(rq, "rules", (long long)rq->srv->cfg->catalog.nrules);
 	rq_end_line(rq);

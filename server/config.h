@@ -92,6 +92,17 @@ struct config {
 	int hash_threads;          /* password hashing workers (default 2) */
 	int argon2_t_cost;         /* default 2 */
 	int argon2_m_cost;         /* KiB, default 19456 */
+	char *node;                /* this node's name; NULL: host:port */
+	int watch_backlog;         /* bytes a watcher may leave unread
+				      before BYE overloaded (1 MiB) */
+	int sla_sweep_interval;    /* seconds between sweeps (2) */
+	int sla_at_risk_percent;   /* at risk below this share of a
+				      deadline's span left (25) */
+	int next_aging;            /* seconds of waiting that raise a
+				      complaint one severity step in NEXT */
+	int wrap_up;               /* seconds of wrap-up after an
+				      interaction before ready again; 0:
+				      none */
 	int output_high_water;     /* bytes queued to a client before reading
 				      pauses (default 262144) */
 

@@ -24,8 +24,7 @@
 #include "session.h"
 
 #define QUEUE_REFRESH_MS 200
-/* Bytes a watcher may leave unread before it is dropped. */
-#define WATCH_BACKLOG (1024 * 1024)
+
 
 struct ev_line {
 	int refs;
@@ -83,7 +82,7 @@ static void deliver(struct events *ev, struct session *s, struct ev_line *l)
 	}
 	ev->pushed++;
 	if (s->watching &&
-	    evbuffer_get_length(out) > (size_t)WATCH_BACKLOG) {
+	    evbuffer_get_length(out) > (size_t)ev->srv->cfg->watch_backlog) {
 		ev->dropped++;
 		log_warn("%s@%s: watcher too slow, dropped", s->user, s->peer);
 		s->watching = false;
@@ -223,14 +222,18 @@ static void notified(void *arg, const char *channel, const char *payload)
 	struct sbuf queue = { 0 }, user = { 0 }, key = { 0 }, val = { 0 };
 	struct sbuf line = { 0 };
 	const char *p = payload;
-	bool null, internal = false, moves_queues = false;
+	bool null, internal = false, moves_queues = false, reload = false;
+	char node[64] = "";
 	(void)channel;
 	if (!pgarray_next(&p, &queue, &null) || !pgarray_next(&p, &user, &null))
 		goto out;
 	sbuf_adds(&line, "* EVENT");
 	while (pgarray_next(&p, &key, &null) && pgarray_next(&p, &val, &null)) {
+		if (strcmp(key.data, "node") == 0)
+			snprintf(node, sizeof node, "%s", val.data);
 		if (strcmp(key.data, "type") == 0) {
-			internal = strcmp(val.data, "queue-dirty") == 0;
+			reload = strcmp(val.data, "reload") == 0;
+			internal = reload || strcmp(val.data, "queue-dirty") == 0;
 			moves_queues = internal || strcmp(val.data, "complaint") == 0 ||
 				       strcmp(val.data, "agent") == 0;
 		}
@@ -241,6 +244,11 @@ static void notified(void *arg, const char *channel, const char *payload)
 		fan_out(ev, &line, queue.data, user.data);
 	if (moves_queues)
 		mark_dirty(ev);
+	if (reload && strcmp(node, ev->srv->node) != 0) {
+		char err[400];
+		if (server_reload(ev->srv, err, sizeof err) != 0)
+			log_warn("reload asked by node %s refused: %s", node, err);
+	}
 out:
 	sbuf_free(&queue);
 	sbuf_free(&user);

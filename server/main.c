@@ -261,8 +261,11 @@ static int run_server(struct config *cfg)
 	}
 	char host[48] = "localhost";
 	gethostname(host, sizeof host - 1);
-	snprintf(srv.node, sizeof srv.node, "%s:%s", host,
-		 cfg->nlisten > 0 ? cfg->listen[0].port : "0");
+	if (cfg->node != NULL)
+		snprintf(srv.node, sizeof srv.node, "%s", cfg->node);
+	else
+		snprintf(srv.node, sizeof srv.node, "%s:%s", host,
+			 cfg->nlisten > 0 ? cfg->listen[0].port : "0");
 	if (open_listeners(&srv) != 0)
 		goto out;
 	if ((srv.ssl_ctx = tls_server_ctx(cfg)) == NULL)

@@ -5,6 +5,7 @@
  * in memory. One turn at a time; a turn that finds work runs again soon. */
 #include "sla.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,10 +17,7 @@
 #include "server.h"
 
 #define SWEEP_BATCH 200
-/* Seconds between sweeps, and the share of a deadline's span left below
- * which a complaint is at risk. */
-#define SWEEP_INTERVAL 2
-#define AT_RISK_SHARE 0.25
+
 
 struct sla {
 	struct server *srv;
@@ -70,6 +68,13 @@ static void overdue_read(void *arg, const struct db_result *r)
 	}
 }
 
+static void wrapup_done(void *arg, const struct db_result *r)
+{
+	(void)arg;
+	if (r->status != DB_OK)
+		log_debug("sla: wrap-up sweep failed: %s", r->message);
+}
+
 static void swept(void *arg, const struct db_result *r)
 {
 	struct sla *sla = arg;
@@ -95,7 +100,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	const struct config *cfg = sla->srv->cfg;
 	(void)fd;
 	(void)what;
-	sla_schedule(sla, SWEEP_INTERVAL);
+	sla_schedule(sla, cfg->sla_sweep_interval);
 	if (sla->busy || sla->srv->stopping || !db_pool_up(sla->srv->db))
 		return;
 	char approver[RULES_APPROVER_MAX] = "role:supervisor";
@@ -103,13 +108,20 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	if (!rules_chain_level(cfg, NULL, -1, 1, approver, sizeof approver, &due_s))
 		snprintf(approver, sizeof approver, "role:supervisor");
 	char share[16], within[16], batch[16];
-	snprintf(share, sizeof share, "%.4f", AT_RISK_SHARE);
+	snprintf(share, sizeof share, "%.2f", cfg->sla_at_risk_percent / 100.0);
 	snprintf(within, sizeof within, "%d", due_s);
 	snprintf(batch, sizeof batch, "%d", SWEEP_BATCH);
 	const char *params[4] = { share, approver, within, batch };
 	sla->busy = true;
 	db_exec(sla->srv->db, "SELECT cd_sla_sweep($1, $2, $3, $4)", 4, params,
 		swept, sla);
+	if (cfg->wrap_up > 0) {
+		char wrap[16];
+		snprintf(wrap, sizeof wrap, "%d", cfg->wrap_up);
+		const char *wp[1] = { wrap };
+		db_exec(sla->srv->db, "SELECT cd_wrapup_sweep($1)", 1, wp,
+			wrapup_done, NULL);
+	}
 }
 
 struct sla *sla_new(struct server *srv)

@@ -81,9 +81,27 @@ const char *e2e_uniq(const char *prefix)
 
 	/* The database is new for every run of run.sh, but a suffix from the
 	 * clock and pid keeps names apart if it is ever reused. */
+	static char **kept;
+	static size_t nkept, capkept;
+	char *s;
+	int n;
+
 	if (run == 0)
 		run = ((unsigned)getpid() ^ (unsigned)time(NULL)) % 46656u + 1;
-	return e2e_fmt("%s%x%u", prefix, run, ++counter);
+	n = snprintf(NULL, 0, "%s%x%u", prefix, run, counter + 1);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		abort();
+	snprintf(s, (size_t)n + 1, "%s%x%u", prefix, run, ++counter);
+	/* Kept for the whole run (reachable, so no leak report): tests hold
+	 * these names across many requests. */
+	if (nkept == capkept) {
+		capkept = capkept ? capkept * 2 : 256;
+		kept = realloc(kept, capkept * sizeof(*kept));
+		if (kept == NULL)
+			abort();
+	}
+	kept[nkept++] = s;
+	return s;
 }
 
 bool e2e_time_parse(const char *s, time_t *out)
@@ -284,6 +302,26 @@ long long e2e_complaint_at(tc_conn *c, long long customer,
 				      tc_q(e2e_uniq("summary ")));
 
 	return e2e_num_at(r, (size_t)-1, "complaint", file, line);
+}
+
+const char *e2e_user_at(const char *role, const char *extra, const char *file,
+			int line)
+{
+	char err[512];
+	tc_conn *admin = tc_open(NULL, err, sizeof(err));
+	const char *name = e2e_uniq("u");
+	struct tc_resp *r;
+
+	if (admin == NULL) {
+		print_error("%s:%d: could not connect: %s\n", file, line, err);
+		_fail(file, line);
+	}
+	r = tc_login(admin, "admin1", tc_password());
+	tc_expect_at(r, "OK", NULL, file, line);
+	r = e2e_ok_at(file, line, admin, "USER ADD name=%s role=%s %s password=%s",
+		      name, role, extra, tc_q(tc_password()));
+	tc_close(&admin);
+	return name;
 }
 
 long long e2e_config_int(const char *key, long long def)

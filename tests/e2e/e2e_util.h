@@ -5,7 +5,8 @@
  *
  * Functions written as macros fail the running test with the caller's file
  * and line, like the TC_* assertions of tclient.h. Strings returned by
- * e2e_uniq() and e2e_fmt() live in a ring of 32 buffers: use them soon. */
+ * e2e_fmt() live in a ring of 32 buffers: use them soon; those of
+ * e2e_uniq() (and so user names from E2E_USER) last the whole run. */
 #ifndef CALLDESK_E2E_UTIL_H
 #define CALLDESK_E2E_UTIL_H
 
@@ -30,7 +31,8 @@ int64_t e2e_mono_ms(void);
 void e2e_sleep_ms(int ms);
 
 /* A string unique in this run: prefix followed by a short suffix made of
- * [a-z0-9], so that it is a valid name when the prefix is one. */
+ * [a-z0-9], so that it is a valid name when the prefix is one. It lasts
+ * until the program ends. */
 const char *e2e_uniq(const char *prefix);
 
 /* printf into the ring of buffers. */
@@ -81,6 +83,13 @@ long long e2e_customer_at(tc_conn *c, const char *name, const char *file,
 long long e2e_complaint_at(tc_conn *c, long long customer,
 			   const char *category, int severity,
 			   const char *file, int line);
+
+/* A new user made by admin1 with USER ADD name=<unique> role=ROLE EXTRA
+ * password=tc_password(); EXTRA is more arguments ("" for none). Returns
+ * the name. */
+#define E2E_USER(role, extra) e2e_user_at((role), (extra), __FILE__, __LINE__)
+const char *e2e_user_at(const char *role, const char *extra, const char *file,
+			int line);
 
 /* Sends a request and expects OK; returns the response (for fields). */
 #define E2E_OK(c, ...) e2e_ok_at(__FILE__, __LINE__, (c), __VA_ARGS__)

@@ -475,7 +475,7 @@ check "complaint facts of K4" \
 	"$(query "SELECT state || ' ' || resolutions || ' ' || reopens || ' ' || resolver || ' ' || interactions || ' ' || goodwill || ' ' || csat FROM v_complaint_facts WHERE complaint_id = 4")" \
 	"resolved 2 1 cat 2 250 4"
 check "hand-off on time" \
-	"$(query "SELECT string_agg(handoff_id || ':' || coalesce(cd_yn(on_time), '-'), ',' ORDER BY handoff_id) FROM v_handoff_facts")" \
+	"$(query "SELECT string_agg(handoff_id || ':' || CASE WHEN on_time IS NULL THEN '-' ELSE cd_yn(on_time) END, ',' ORDER BY handoff_id) FROM v_handoff_facts")" \
 	"1:yes,2:no,3:no,4:-,5:yes,6:yes"
 check "goodwill facts" \
 	"$(query "SELECT string_agg(agent || ':' || granted_by || ':' || via || ':' || amount, ',' ORDER BY grant_id) FROM v_goodwill_facts")" \
