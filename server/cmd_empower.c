@@ -460,3 +460,14 @@ void cmd_justify(struct request *rq)
 	rq_param(rq, rq_arg(rq, "text"));
 	rq_run(rq, "SELECT * FROM cd_justify($1, $2, $3, $4)");
 }
+
+/* ---- CALIBRATION ------------------------------------------------------------ */
+
+void cmd_calibration(struct request *rq)
+{
+	rq_param_caller(rq);
+	rq_param(rq, rq_arg(rq, "tier"));
+	rq_param(rq, rq_arg(rq, "from"));
+	rq_param(rq, rq_arg(rq, "to"));
+	rq_run(rq, "SELECT * FROM cd_calibration($1, $2, $3, $4, $5)");
+}

@@ -154,6 +154,10 @@ static const struct arg_spec a_reject[] = {
 static const struct arg_spec a_justify[] = {
 	ID("complaint", REQ), TEXT("text", REQ, 2000), END
 };
+static const struct arg_spec a_calibration[] = {
+	INT("tier", OPT, 1, 9), { "from", ARG_TIME, OPT, 0, 0, NULL },
+	{ "to", ARG_TIME, OPT, 0, 0, NULL }, END
+};
 static const struct arg_spec a_complaint_resolve[] = {
 	ID("id", REQ), ENUM("action", REQ, actions),
 	{ "amount", ARG_MONEY, OPT, 0, 0, NULL },
@@ -206,6 +210,7 @@ static const struct command table[] = {
 	{ "APPROVE", NULL, AGENT, W, a_approve, cmd_approve },
 	{ "REJECT", NULL, AGENT, W, a_reject, cmd_reject },
 	{ "JUSTIFY", NULL, AGENT, W, a_justify, cmd_justify },
+	{ "CALIBRATION", NULL, SUP, 0, a_calibration, cmd_calibration },
 	{ "CATEGORY", "LIST", AGENT, INTG, a_none, cmd_category_list },
 	{ "QUEUE", "LIST", AGENT, 0, a_none, cmd_queue_list },
 	{ "DEPT", "LIST", AGENT, 0, a_none, cmd_dept_list },

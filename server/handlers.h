@@ -78,6 +78,7 @@ void cmd_escalation_raise(struct request *rq);
 void cmd_approve(struct request *rq);
 void cmd_reject(struct request *rq);
 void cmd_justify(struct request *rq);
+void cmd_calibration(struct request *rq);
 
 /* cmd_routing.c */
 void cmd_next(struct request *rq);

@@ -1,0 +1,57 @@
+-- 010_calibration: how empowerment fares, per tier and agent, so that a
+-- manager can raise or lower a tier's limits (docs/CALIBRATION.md).
+
+-- One row per decision of an agent (allow, escalate, deny), with how the
+-- complaint fared when the agent resolved it within authority.
+CREATE VIEW v_calibration AS
+SELECT d.at, d.user_id, u.name AS agent, u.tier, u.team, d.kind, d.action, d.amount,
+       c.id AS complaint_id,
+       (d.kind = 'allow' AND c.resolved_via = 'allow' AND c.reopened_count > 0) AS reopened,
+       CASE WHEN d.kind = 'allow' THEN f.csat END AS csat
+  FROM decisions d
+  JOIN users u ON u.id = d.user_id
+  LEFT JOIN complaints c ON c.id = d.complaint_id
+  LEFT JOIN feedback f ON f.complaint_id = d.complaint_id
+ WHERE d.kind IN ('allow', 'escalate', 'deny');
+
+CREATE FUNCTION cd_rate(n bigint, total bigint) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN total > 0 THEN to_char(round(n::numeric / total, 2), 'FM0.00') ELSE '' END
+$$;
+
+-- CALIBRATION [tier=] [from=] [to=]: per tier and agent, the decisions in
+-- the period and how the ones resolved within authority fared.
+CREATE FUNCTION cd_calibration(p_uid bigint, p_role text, p_tier integer,
+                               p_from timestamptz, p_to timestamptz)
+RETURNS SETOF cd_line LANGUAGE plpgsql AS $$
+DECLARE
+	n integer := 0;
+	r record;
+	f timestamptz := coalesce(p_from, now() - interval '30 days');
+	t timestamptz := coalesce(p_to, now());
+BEGIN
+	FOR r IN
+		SELECT v.tier, v.agent,
+		       count(*) FILTER (WHERE v.kind = 'allow') AS allowed,
+		       count(*) FILTER (WHERE v.kind = 'escalate') AS escalated,
+		       count(*) FILTER (WHERE v.kind = 'deny') AS denied,
+		       count(*) FILTER (WHERE v.reopened) AS reopened,
+		       count(v.csat) AS rated,
+		       avg(v.csat) AS csat,
+		       coalesce(sum(v.amount) FILTER (WHERE v.kind = 'allow'), 0)::bigint AS goodwill
+		  FROM v_calibration v
+		 WHERE v.at >= f AND v.at < t AND (p_tier IS NULL OR v.tier = p_tier)
+		 GROUP BY v.tier, v.agent
+		 ORDER BY v.tier, v.agent
+	LOOP
+		n := n + 1;
+		RETURN NEXT ROW('ROW', ARRAY['tier', r.tier::text, 'agent', r.agent,
+		        'allowed', r.allowed::text, 'escalated', r.escalated::text,
+		        'denied', r.denied::text,
+		        'empowered', cd_rate(r.allowed, r.allowed + r.escalated + r.denied),
+		        'reopened', cd_rate(r.reopened, r.allowed),
+		        'csat', CASE WHEN r.rated > 0 THEN to_char(round(r.csat, 2), 'FM0.00') ELSE '' END,
+		        'goodwill', cd_money(r.goodwill)])::cd_line;
+	END LOOP;
+	RETURN NEXT cd_ok('count', n::text, 'from', cd_ts(f), 'to', cd_ts(t));
+END $$;
