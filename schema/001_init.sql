@@ -77,6 +77,8 @@ CREATE TABLE complaints (
 	summary       text NOT NULL,
 	respond_within integer NOT NULL CHECK (respond_within > 0),
 	resolve_within integer NOT NULL CHECK (resolve_within > 0),
+	calendar      jsonb,             -- business hours the deadlines count
+	                                 -- (NULL: around the clock)
 	respond_by    timestamptz NOT NULL,
 	resolve_by    timestamptz NOT NULL,
 	replied_at    timestamptz,

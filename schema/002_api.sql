@@ -349,6 +349,85 @@ BEGIN
 	RETURN NEXT cd_ok('count', n::text, 'more', cd_yn(more));
 END $$;
 
+-- ---- business hours ------------------------------------------------
+
+-- start + secs of open time in the calendar (NULL: around the clock). A
+-- calendar is {"tz": "Europe/Paris", "days": {"1": [[540, 1020]], ...},
+-- "holidays": ["2026-12-25"]}, windows in minutes from local midnight,
+-- days by ISO weekday (1 = Monday). Looks ahead at most two years.
+CREATE FUNCTION cd_deadline(p_start timestamptz, p_secs bigint, p_cal jsonb)
+RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	tz text;
+	remaining numeric := p_secs;
+	t timestamptz := p_start;
+	d date;
+	w jsonb;
+	ws timestamptz;
+	we timestamptz;
+	avail numeric;
+BEGIN
+	IF p_cal IS NULL THEN
+		RETURN p_start + make_interval(secs => p_secs);
+	END IF;
+	tz := p_cal->>'tz';
+	d := (t AT TIME ZONE tz)::date;
+	FOR i IN 1..731 LOOP
+		IF NOT (p_cal->'holidays') ? d::text THEN
+			FOR w IN SELECT * FROM jsonb_array_elements(p_cal->'days'->(extract(isodow FROM d)::int::text)) LOOP
+				ws := (d + make_interval(mins => (w->>0)::int)) AT TIME ZONE tz;
+				we := (d + make_interval(mins => (w->>1)::int)) AT TIME ZONE tz;
+				IF t < we THEN
+					ws := greatest(ws, t);
+					avail := extract(epoch FROM we - ws);
+					IF remaining <= avail THEN
+						RETURN ws + make_interval(secs => remaining);
+					END IF;
+					remaining := remaining - avail;
+					t := we;
+				END IF;
+			END LOOP;
+		END IF;
+		d := d + 1;
+		t := greatest(t, d::timestamp AT TIME ZONE tz);
+	END LOOP;
+	RETURN t + make_interval(secs => remaining);
+END $$;
+
+-- Open seconds between a and b in the calendar (b - a without one).
+CREATE FUNCTION cd_open_seconds(p_a timestamptz, p_b timestamptz, p_cal jsonb)
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	tz text;
+	total numeric := 0;
+	d date;
+	w jsonb;
+	ws timestamptz;
+	we timestamptz;
+BEGIN
+	IF p_b <= p_a THEN
+		RETURN 0;
+	END IF;
+	IF p_cal IS NULL THEN
+		RETURN floor(extract(epoch FROM p_b - p_a))::bigint;
+	END IF;
+	tz := p_cal->>'tz';
+	d := (p_a AT TIME ZONE tz)::date;
+	WHILE d::timestamp AT TIME ZONE tz < p_b AND d <= (p_a AT TIME ZONE tz)::date + 731 LOOP
+		IF NOT (p_cal->'holidays') ? d::text THEN
+			FOR w IN SELECT * FROM jsonb_array_elements(p_cal->'days'->(extract(isodow FROM d)::int::text)) LOOP
+				ws := greatest(p_a, (d + make_interval(mins => (w->>0)::int)) AT TIME ZONE tz);
+				we := least(p_b, (d + make_interval(mins => (w->>1)::int)) AT TIME ZONE tz);
+				IF we > ws THEN
+					total := total + extract(epoch FROM we - ws);
+				END IF;
+			END LOOP;
+		END IF;
+		d := d + 1;
+	END LOOP;
+	RETURN floor(total)::bigint;
+END $$;
+
 -- ---- interactions ----------------------------------------------------
 
 CREATE FUNCTION cd_complaint_resume_internal(p_complaint bigint, p_by bigint)
@@ -356,9 +435,12 @@ RETURNS timestamptz LANGUAGE plpgsql AS $$
 DECLARE
 	rb timestamptz;
 BEGIN
+	-- The resolve clock stopped while waiting: what was left of it then
+	-- (in open time) starts again now.
 	UPDATE complaints
 	   SET state = 'assigned',
-	       resolve_by = resolve_by + (now() - waiting_since),
+	       resolve_by = cd_deadline(now(), cd_open_seconds(waiting_since, resolve_by, calendar),
+	                                calendar),
 	       waiting_since = NULL, waiting_until = NULL
 	 WHERE id = p_complaint AND state = 'waiting'
 	RETURNING resolve_by INTO rb;
@@ -483,7 +565,8 @@ $$;
 CREATE FUNCTION cd_complaint_open(p_uid bigint, p_role text, p_customer bigint,
                                   p_category text, p_severity integer, p_summary text,
                                   p_interaction bigint, p_queue text,
-                                  p_respond integer, p_resolve integer, p_missing text)
+                                  p_respond integer, p_resolve integer, p_missing text,
+                                  p_calendar jsonb)
 RETURNS SETOF cd_line LANGUAGE plpgsql AS $$
 DECLARE
 	c complaints;
@@ -502,10 +585,11 @@ BEGIN
 		RETURN;
 	END IF;
 	INSERT INTO complaints (customer_id, category, severity, queue, summary,
-	                        respond_within, resolve_within, respond_by, resolve_by, created_by)
+	                        respond_within, resolve_within, respond_by, resolve_by,
+	                        calendar, created_by)
 	VALUES (p_customer, p_category, p_severity, p_queue, p_summary, p_respond, p_resolve,
-	        now() + make_interval(secs => p_respond), now() + make_interval(secs => p_resolve),
-	        p_uid)
+	        cd_deadline(now(), p_respond, p_calendar), cd_deadline(now(), p_resolve, p_calendar),
+	        p_calendar, p_uid)
 	RETURNING * INTO c;
 	IF p_interaction IS NOT NULL THEN
 		UPDATE interactions SET complaint_id = c.id
@@ -644,8 +728,8 @@ BEGIN
 		UPDATE complaints
 		   SET state = 'reopened', assignee_id = NULL, replied_at = NULL,
 		       reopened_count = reopened_count + 1,
-		       respond_by = now() + make_interval(secs => respond_within),
-		       resolve_by = now() + make_interval(secs => resolve_within),
+		       respond_by = cd_deadline(now(), respond_within, calendar),
+		       resolve_by = cd_deadline(now(), resolve_within, calendar),
 		       queued_at = now()
 		 WHERE id = p_id;
 		PERFORM cd_history(p_id, p_uid, 'reopened', p_text);

@@ -36,7 +36,10 @@ void cmd_complaint_open(struct request *rq)
 	rq_param_int(rq, cat != NULL ? cat->sla[sev - 1].respond_within : 1);
 	rq_param_int(rq, cat != NULL ? cat->sla[sev - 1].resolve_within : 1);
 	rq_param(rq, missing);
-	rq_run(rq, "SELECT * FROM cd_complaint_open($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+	const struct cfg_calendar *cal = cat != NULL && cat->calendar[0] != '\0'
+		? cfg_find_calendar(rq->cfg, cat->calendar) : NULL;
+	rq_param(rq, cal != NULL ? cal->json : NULL);
+	rq_run(rq, "SELECT * FROM cd_complaint_open($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
 }
 
 void cmd_complaint_get(struct request *rq)

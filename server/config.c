@@ -10,6 +10,7 @@
  * more table entry. Errors are collected, never fatal on the first one. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -847,6 +848,174 @@ static bool set_cat_sla(struct rules_load *rl, const struct rule_decl *d,
 	return true;
 }
 
+/* ---- [calendar NAME]: business hours ---- */
+
+static bool open_calendar(struct rules_load *rl, struct rule_decl *d)
+{
+	struct cfg_catalog *c = rl->cat;
+	struct cfg_calendar *k = grow(c->calendars, c->ncalendars, sizeof *k);
+
+	if (k == NULL)
+		return false;
+	c->calendars = k;
+	k += c->ncalendars;
+	memset(k, 0, sizeof *k);
+	memcpy(k->name, d->name, sizeof k->name);
+	snprintf(k->timezone, sizeof k->timezone, "UTC");
+	d->index = c->ncalendars++;
+	return true;
+}
+
+static bool set_cal_timezone(struct rules_load *rl, const struct rule_decl *d,
+			     int arg, const char *v, char msg[MSG_SIZE])
+{
+	(void)arg;
+	/* An IANA name such as Europe/Paris, checked by PostgreSQL when used;
+	 * here only its shape. */
+	size_t n = strlen(v);
+	if (n == 0 || n >= sizeof rl->cat->calendars[0].timezone ||
+	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789/_+-") != n) {
+		snprintf(msg, MSG_SIZE, "'%s' is not a time zone name "
+			 "(Europe/Paris, UTC)", v);
+		return false;
+	}
+	memcpy(rl->cat->calendars[d->index].timezone, v, n + 1);
+	return true;
+}
+
+/* "HH:MM" into minutes; 24:00 allowed as an end. */
+static bool parse_hhmm(const char *s, size_t len, int *out)
+{
+	if (len != 5 || s[2] != ':' || !isdigit((unsigned char)s[0]) ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[3]) ||
+	    !isdigit((unsigned char)s[4]))
+		return false;
+	int h = (s[0] - '0') * 10 + (s[1] - '0');
+	int m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h > 24 || m > 59 || (h == 24 && m != 0))
+		return false;
+	*out = h * 60 + m;
+	return true;
+}
+
+/* monday = 09:00-12:30, 13:30-17:00 | closed */
+static bool set_cal_day(struct rules_load *rl, const struct rule_decl *d,
+			int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct cfg_calendar *k = &rl->cat->calendars[d->index];
+	int day = arg - 1, n = 0, last_end = -1;
+
+	k->nwindows[day] = 0;
+	if (strcmp(v, "closed") == 0)
+		return true;
+	for (const char *p = v; *p != '\0';) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, ", ");
+		const char *dash = memchr(p, '-', len);
+		int from, to;
+		if (dash == NULL || !parse_hhmm(p, (size_t)(dash - p), &from) ||
+		    !parse_hhmm(dash + 1, len - (size_t)(dash - p) - 1, &to) ||
+		    from >= to || from < last_end) {
+			snprintf(msg, MSG_SIZE, "'%s' is not a list of opening "
+				 "hours in order (09:00-12:30, 13:30-17:00) "
+				 "or closed", v);
+			return false;
+		}
+		if (n == CFG_CAL_WINDOWS) {
+			snprintf(msg, MSG_SIZE, "at most %d opening windows a "
+				 "day", CFG_CAL_WINDOWS);
+			return false;
+		}
+		k->windows[day][n][0] = from;
+		k->windows[day][n][1] = to;
+		last_end = to;
+		n++;
+		p += len;
+	}
+	k->nwindows[day] = n;
+	return true;
+}
+
+/* holidays = 2026-12-25, 2027-01-01 */
+static bool set_cal_holidays(struct rules_load *rl, const struct rule_decl *d,
+			     int arg, const char *v, char msg[MSG_SIZE])
+{
+	struct cfg_calendar *k = &rl->cat->calendars[d->index];
+	(void)arg;
+	for (const char *p = v; *p != '\0';) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, ", ");
+		if (len == 0)
+			break;
+		char day[32];
+		int64_t epoch;
+		snprintf(day, sizeof day, "%.*sT00:00:00Z", (int)len, p);
+		if (len != 10 || !val_time_parse(day, &epoch)) {
+			snprintf(msg, MSG_SIZE, "'%.*s' is not a date "
+				 "(YYYY-MM-DD)", (int)len, p);
+			return false;
+		}
+		char (*h)[11] = grow(k->holidays, k->nholidays, sizeof *h);
+		if (h == NULL) {
+			snprintf(msg, MSG_SIZE, "out of memory");
+			return false;
+		}
+		k->holidays = h;
+		memcpy(k->holidays[k->nholidays++], p, 10);
+		k->holidays[k->nholidays - 1][10] = '\0';
+		p += len;
+	}
+	return true;
+}
+
+/* The calendar as the database's cd_deadline() reads it. */
+static void close_calendar(struct rules_load *rl, const struct rule_decl *d)
+{
+	struct cfg_calendar *k = &rl->cat->calendars[d->index];
+	size_t cap = 256 + 7 * CFG_CAL_WINDOWS * 24 + k->nholidays * 16;
+	char *j = malloc(cap);
+	int open = 0;
+	if (j == NULL)
+		return;
+	size_t off = (size_t)snprintf(j, cap, "{\"tz\": \"%s\", \"days\": {",
+				      k->timezone);
+	for (int day = 0; day < 7; day++) {
+		off += (size_t)snprintf(j + off, cap - off, "%s\"%d\": [",
+					day ? ", " : "", day + 1);
+		for (int i = 0; i < k->nwindows[day]; i++, open++)
+			off += (size_t)snprintf(j + off, cap - off, "%s[%d, %d]",
+						i ? ", " : "",
+						k->windows[day][i][0],
+						k->windows[day][i][1]);
+		off += (size_t)snprintf(j + off, cap - off, "]");
+	}
+	off += (size_t)snprintf(j + off, cap - off, "}, \"holidays\": [");
+	for (size_t i = 0; i < k->nholidays; i++)
+		off += (size_t)snprintf(j + off, cap - off, "%s\"%s\"",
+					i ? ", " : "", k->holidays[i]);
+	snprintf(j + off, cap - off, "]}");
+	free(k->json);
+	k->json = j;
+	if (open == 0)
+		report(rl->rep, rl->file, d->line, "[calendar %s]: open on no "
+		       "day (monday = 09:00-17:00 ...)", d->name);
+}
+
+static bool set_cat_calendar(struct rules_load *rl, const struct rule_decl *d,
+			     int arg, const char *v, char msg[MSG_SIZE])
+{
+	(void)arg;
+	if (!val_name(v)) {
+		snprintf(msg, MSG_SIZE, "'%s' is not a calendar name", v);
+		return false;
+	}
+	memcpy(rl->cat->categories[d->index].calendar, v, strlen(v) + 1);
+	return true;
+}
+
 static bool set_dept_handoff(struct rules_load *rl, const struct rule_decl *d,
 			     int arg, const char *v, char msg[MSG_SIZE])
 {
@@ -1457,7 +1626,8 @@ static void finish_empowerment(struct rules_load *rl,
 }
 
 /* Where [category] keys sit in category_keys[] (and so in key_line[]). */
-enum { CAT_KEY_QUEUE = 0, CAT_KEY_SEVERITY = 1 };
+enum { CAT_KEY_QUEUE = 0, CAT_KEY_SEVERITY = 1,
+       CAT_KEY_CALENDAR = 1 + CFG_SEVERITIES };
 
 static void close_category(struct rules_load *rl, const struct rule_decl *d)
 {
@@ -1473,6 +1643,17 @@ static void close_category(struct rules_load *rl, const struct rule_decl *d)
 static void resolve_queue(struct rules_load *rl, const struct rule_decl *d)
 {
 	struct cfg_category *k = &rl->cat->categories[d->index];
+
+	if (k->calendar[0] != '\0') {
+		bool known = false;
+		for (size_t i = 0; i < rl->cat->ncalendars; i++)
+			if (strcmp(rl->cat->calendars[i].name, k->calendar) == 0)
+				known = true;
+		if (!known)
+			report(rl->rep, rl->file, d->key_line[CAT_KEY_CALENDAR],
+			       "calendar: '%s' is not declared ([calendar %s])",
+			       k->calendar, k->calendar);
+	}
 
 	if (rl->cat->nqueues == 0)
 		return;   /* "no [queue NAME] declared" says it all */
@@ -1504,6 +1685,18 @@ static const struct rule_key category_keys[] = {
 	{ "severity.2", 2, set_cat_sla },
 	{ "severity.3", 3, set_cat_sla },
 	{ "severity.4", 4, set_cat_sla },
+	{ "calendar", 0, set_cat_calendar },
+};
+static const struct rule_key calendar_keys[] = {
+	{ "timezone", 0, set_cal_timezone },
+	{ "monday", 1, set_cal_day },
+	{ "tuesday", 2, set_cal_day },
+	{ "wednesday", 3, set_cal_day },
+	{ "thursday", 4, set_cal_day },
+	{ "friday", 5, set_cal_day },
+	{ "saturday", 6, set_cal_day },
+	{ "sunday", 7, set_cal_day },
+	{ "holidays", 0, set_cal_holidays },
 };
 static const struct rule_key dept_keys[] = {
 	{ "handoff_within", 0, set_dept_handoff },
@@ -1578,8 +1771,9 @@ _Static_assert(ARRAY_LEN(empowerment_keys) == EK_JUSTIFY_WITHIN + 1,
 _Static_assert(ARRAY_LEN(tier_keys) == RULES_NACTIONS + 2,
 	       "tier_keys: capacity, one per action, daily_budget");
 _Static_assert(RULES_NAME_MAX == CFG_NAME_MAX, "one name length");
-_Static_assert(CFG_SEVERITIES + 1 == ARRAY_LEN(category_keys),
-	       "category_keys: queue + one per severity");
+_Static_assert(CFG_SEVERITIES + 2 == ARRAY_LEN(category_keys),
+	       "category_keys: queue, one per severity, calendar");
+_Static_assert(ARRAY_LEN(calendar_keys) <= RULE_MAX_KEYS, "key_line size");
 
 #define NAME_FORM "a name ([a-z0-9][a-z0-9._-]{0,31})"
 
@@ -1589,6 +1783,8 @@ static const struct rule_kind rule_kinds[] = {
 	  resolve_queue, category_keys, ARRAY_LEN(category_keys) },
 	{ "dept", NAME_FORM, val_name, open_dept, NULL, NULL, dept_keys,
 	  ARRAY_LEN(dept_keys) },
+	{ "calendar", NAME_FORM, val_name, open_calendar, close_calendar, NULL,
+	  calendar_keys, ARRAY_LEN(calendar_keys) },
 	{ "tier", "a number from 1 to 9", valid_tier, open_tier, close_tier,
 	  NULL, tier_keys, ARRAY_LEN(tier_keys) },
 	{ "user", "a user name ([a-z0-9][a-z0-9._-]{0,31}, not me)",
@@ -1811,6 +2007,11 @@ static void load_rules(struct config *cfg, const char *name,
 
 static void catalog_free(struct cfg_catalog *c)
 {
+	for (size_t i = 0; i < c->ncalendars; i++) {
+		free(c->calendars[i].holidays);
+		free(c->calendars[i].json);
+	}
+	free(c->calendars);
 	free(c->queues);
 	free(c->categories);
 	free(c->depts);
@@ -1909,6 +2110,17 @@ const struct cfg_category *cfg_find_category(const struct config *cfg,
 	for (size_t i = 0; i < c->ncategories; i++)
 		if (strcmp(c->categories[i].name, name) == 0)
 			return &c->categories[i];
+	return NULL;
+}
+
+const struct cfg_calendar *cfg_find_calendar(const struct config *cfg,
+					     const char *name)
+{
+	const struct cfg_catalog *c = &cfg->catalog;
+
+	for (size_t i = 0; i < c->ncalendars; i++)
+		if (strcmp(c->calendars[i].name, name) == 0)
+			return &c->calendars[i];
 	return NULL;
 }
 

@@ -37,6 +37,23 @@ struct cfg_category {
 	char name[CFG_NAME_MAX + 1];
 	char queue[CFG_NAME_MAX + 1];            /* a declared queue */
 	struct cfg_sla sla[CFG_SEVERITIES];      /* index = severity - 1 */
+	char calendar[CFG_NAME_MAX + 1];         /* "" : around the clock */
+};
+
+/* Business hours: per ISO weekday (1 Monday .. 7 Sunday) up to
+ * CFG_CAL_WINDOWS opening windows in minutes from local midnight, and
+ * holidays (YYYY-MM-DD), in a time zone. Service levels of a category with
+ * a calendar count only open time. */
+#define CFG_CAL_WINDOWS 4
+struct cfg_calendar {
+	char name[CFG_NAME_MAX + 1];
+	char timezone[64];
+	int windows[7][CFG_CAL_WINDOWS][2];      /* [day][i] = {from, to} */
+	int nwindows[7];
+	char (*holidays)[11];                    /* owned */
+	size_t nholidays;
+	char *json;                              /* owned: the form the
+						    database reads */
 };
 
 struct cfg_dept {
@@ -57,6 +74,8 @@ struct cfg_catalog {
 	size_t ncategories;
 	struct cfg_dept *depts;
 	size_t ndepts;
+	struct cfg_calendar *calendars;
+	size_t ncalendars;
 	struct cfg_tier *tiers;
 	size_t ntiers;
 	size_t nrules;                           /* sections counted for RELOAD
@@ -147,6 +166,8 @@ const struct cfg_category *cfg_find_category(const struct config *cfg,
 					     const char *name);
 const struct cfg_dept *cfg_find_dept(const struct config *cfg,
 				     const char *name);
+const struct cfg_calendar *cfg_find_calendar(const struct config *cfg,
+					     const char *name);
 const struct cfg_tier *cfg_find_tier(const struct config *cfg, int tier);
 
 /* Parses a duration: "90", "90s", "15m", "4h", "3d" into seconds
