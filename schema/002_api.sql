@@ -300,11 +300,11 @@ BEGIN
 		RETURN NEXT cd_no('invalid-state', 'this customer was erased');
 		RETURN;
 	END IF;
-	IF p_name IS NOT NULL AND p_name IS DISTINCT FROM c.name THEN changed := changed || 'name'; END IF;
-	IF p_phone IS NOT NULL AND nullif(p_phone, '') IS DISTINCT FROM c.phone THEN changed := changed || 'phone'; END IF;
-	IF p_email IS NOT NULL AND nullif(p_email, '') IS DISTINCT FROM c.email THEN changed := changed || 'email'; END IF;
-	IF p_vip IS NOT NULL AND p_vip IS DISTINCT FROM c.vip THEN changed := changed || 'vip'; END IF;
-	IF p_ref IS NOT NULL AND nullif(p_ref, '') IS DISTINCT FROM c.ref THEN changed := changed || 'ref'; END IF;
+	IF p_name IS NOT NULL AND p_name IS DISTINCT FROM c.name THEN changed := array_append(changed, 'name'); END IF;
+	IF p_phone IS NOT NULL AND nullif(p_phone, '') IS DISTINCT FROM c.phone THEN changed := array_append(changed, 'phone'); END IF;
+	IF p_email IS NOT NULL AND nullif(p_email, '') IS DISTINCT FROM c.email THEN changed := array_append(changed, 'email'); END IF;
+	IF p_vip IS NOT NULL AND p_vip IS DISTINCT FROM c.vip THEN changed := array_append(changed, 'vip'); END IF;
+	IF p_ref IS NOT NULL AND nullif(p_ref, '') IS DISTINCT FROM c.ref THEN changed := array_append(changed, 'ref'); END IF;
 	UPDATE customers SET
 		name = coalesce(p_name, name),
 		phone = CASE WHEN p_phone IS NULL THEN phone ELSE nullif(p_phone, '') END,

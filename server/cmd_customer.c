@@ -39,12 +39,6 @@ void cmd_customer_set(struct request *rq)
 void cmd_customer_find(struct request *rq)
 {
 	const char *limit = rq_arg(rq, "limit");
-	if (rq_arg(rq, "phone") == NULL && rq_arg(rq, "email") == NULL &&
-	    rq_arg(rq, "name") == NULL && rq_arg(rq, "ref") == NULL) {
-		rq_fail(rq, CD_MISSING_ARG,
-			"give at least one of phone, email, name, ref");
-		return;
-	}
 	rq_param_caller(rq);
 	rq_param(rq, rq_arg(rq, "phone"));
 	rq_param(rq, rq_arg(rq, "email"));

@@ -3,6 +3,7 @@
  * completion follow the same names. */
 #include "commands.h"
 #include "handlers.h"
+#include "rules.h"
 
 #define REQ true
 #define OPT false
@@ -165,6 +166,25 @@ static const struct arg_spec a_complaint_resolve[] = {
 	TEXT("resolution", REQ, 2000), BOOL("justify_later", OPT), END
 };
 
+/* ---- what is missing beyond the required keys ---- */
+
+static const char *money_without_amount(const struct proto_request *pr)
+{
+	const char *action = proto_get(pr, "action");
+	if (action != NULL && rules_action_is_money(action) &&
+	    proto_get(pr, "amount") == NULL)
+		return "a money action needs amount";
+	return NULL;
+}
+
+static const char *find_without_criteria(const struct proto_request *pr)
+{
+	if (proto_get(pr, "phone") == NULL && proto_get(pr, "email") == NULL &&
+	    proto_get(pr, "name") == NULL && proto_get(pr, "ref") == NULL)
+		return "give at least one of phone, email, name, ref";
+	return NULL;
+}
+
 #define AGENT ROLE_AGENT
 #define SUP ROLE_SUPERVISOR
 #define ADMIN ROLE_ADMIN
@@ -173,57 +193,59 @@ static const struct arg_spec a_complaint_resolve[] = {
 #define W CMD_WRITE
 
 static const struct command table[] = {
-	{ "LOGIN", NULL, ROLE_NONE, PRE | INTG, a_login, cmd_login },
-	{ "PING", NULL, ROLE_NONE, PRE | INTG, a_none, cmd_ping },
-	{ "LOGOUT", NULL, ROLE_NONE, PRE | INTG, a_none, cmd_logout },
-	{ "PASSWORD", NULL, AGENT, INTG | W, a_password, cmd_password },
-	{ "RELOAD", NULL, ADMIN, 0, a_none, cmd_reload },
-	{ "USER", "ADD", ADMIN, W, a_user_add, cmd_user_add },
-	{ "USER", "SET", ADMIN, W, a_user_set, cmd_user_set },
-	{ "STATE", NULL, AGENT, 0, a_none, cmd_state },
-	{ "STATE", "SET", AGENT, W, a_state_set, cmd_state_set },
-	{ "CUSTOMER", "ADD", AGENT, INTG | W, a_customer_add, cmd_customer_add },
-	{ "CUSTOMER", "GET", AGENT, INTG, a_id, cmd_customer_get },
-	{ "CUSTOMER", "SET", AGENT, INTG | W, a_customer_set, cmd_customer_set },
-	{ "CUSTOMER", "FIND", AGENT, INTG, a_customer_find, cmd_customer_find },
-	{ "CUSTOMER", "ERASE", ADMIN, W, a_customer_erase, cmd_customer_erase },
-	{ "INTERACTION", "START", AGENT, INTG | W, a_interaction_start, cmd_interaction_start },
-	{ "INTERACTION", "NOTE", AGENT, INTG | W, a_interaction_note, cmd_interaction_note },
-	{ "INTERACTION", "END", AGENT, INTG | W, a_interaction_end, cmd_interaction_end },
-	{ "INTERACTION", "GET", AGENT, 0, a_id, cmd_interaction_get },
-	{ "COMPLAINT", "OPEN", AGENT, INTG | W, a_complaint_open, cmd_complaint_open },
-	{ "COMPLAINT", "GET", AGENT, INTG, a_id, cmd_complaint_get },
-	{ "COMPLAINT", "LIST", AGENT, 0, a_complaint_list, cmd_complaint_list },
-	{ "COMPLAINT", "NOTE", AGENT, W, a_complaint_note, cmd_complaint_note },
-	{ "COMPLAINT", "TAKE", AGENT, W, a_id, cmd_complaint_take },
-	{ "COMPLAINT", "WAIT", AGENT, W, a_complaint_wait, cmd_complaint_wait },
-	{ "COMPLAINT", "RESUME", AGENT, W, a_id, cmd_complaint_resume },
-	{ "COMPLAINT", "REOPEN", AGENT, W, a_complaint_reason, cmd_complaint_reopen },
-	{ "COMPLAINT", "CLOSE", AGENT, W, a_id, cmd_complaint_close },
-	{ "COMPLAINT", "RESOLVE", AGENT, W, a_complaint_resolve, cmd_complaint_resolve },
-	{ "ADVISE", NULL, AGENT, 0, a_advise, cmd_advise },
-	{ "RULES", NULL, AGENT, 0, a_none, cmd_rules },
-	{ "ESCALATE", NULL, AGENT, W, a_escalate, cmd_escalate },
-	{ "ESCALATION", "LIST", AGENT, 0, a_escalation_list, cmd_escalation_list },
-	{ "ESCALATION", "WITHDRAW", AGENT, W, a_id, cmd_escalation_withdraw },
-	{ "ESCALATION", "RAISE", AGENT, W, a_escalation_raise, cmd_escalation_raise },
-	{ "APPROVE", NULL, AGENT, W, a_approve, cmd_approve },
-	{ "REJECT", NULL, AGENT, W, a_reject, cmd_reject },
-	{ "JUSTIFY", NULL, AGENT, W, a_justify, cmd_justify },
-	{ "CALIBRATION", NULL, SUP, 0, a_calibration, cmd_calibration },
-	{ "CATEGORY", "LIST", AGENT, INTG, a_none, cmd_category_list },
-	{ "QUEUE", "LIST", AGENT, 0, a_none, cmd_queue_list },
-	{ "DEPT", "LIST", AGENT, 0, a_none, cmd_dept_list },
-	{ "HANDOFF", "OPEN", AGENT, W, a_handoff_open, cmd_handoff_open },
-	{ "HANDOFF", "ACK", AGENT, W, a_id, cmd_handoff_ack },
-	{ "HANDOFF", "DONE", AGENT, W, a_handoff_done, cmd_handoff_done },
-	{ "HANDOFF", "RATE", AGENT, W, a_handoff_rate, cmd_handoff_rate },
-	{ "HANDOFF", "LIST", AGENT, 0, a_handoff_list, cmd_handoff_list },
-	{ "FEEDBACK", NULL, AGENT, INTG | W, a_feedback, cmd_feedback },
-	{ "NEXT", NULL, AGENT, W, a_none, cmd_next },
-	{ "ASSIGN", NULL, SUP, W, a_assign, cmd_assign },
-	{ "WATCH", NULL, SUP, 0, a_watch, cmd_watch },
-	{ "UNWATCH", NULL, AGENT, 0, a_none, cmd_unwatch },
+	{ "LOGIN", NULL, ROLE_NONE, PRE | INTG, a_login, cmd_login, NULL },
+	{ "PING", NULL, ROLE_NONE, PRE | INTG, a_none, cmd_ping, NULL },
+	{ "LOGOUT", NULL, ROLE_NONE, PRE | INTG, a_none, cmd_logout, NULL },
+	{ "PASSWORD", NULL, AGENT, INTG | W, a_password, cmd_password, NULL },
+	{ "RELOAD", NULL, ADMIN, 0, a_none, cmd_reload, NULL },
+	{ "USER", "ADD", ADMIN, W, a_user_add, cmd_user_add, NULL },
+	{ "USER", "SET", ADMIN, W, a_user_set, cmd_user_set, NULL },
+	{ "STATE", NULL, AGENT, 0, a_none, cmd_state, NULL },
+	{ "STATE", "SET", AGENT, W, a_state_set, cmd_state_set, NULL },
+	{ "CUSTOMER", "ADD", AGENT, INTG | W, a_customer_add, cmd_customer_add, NULL },
+	{ "CUSTOMER", "GET", AGENT, INTG, a_id, cmd_customer_get, NULL },
+	{ "CUSTOMER", "SET", AGENT, INTG | W, a_customer_set, cmd_customer_set, NULL },
+	{ "CUSTOMER", "FIND", AGENT, INTG, a_customer_find, cmd_customer_find,
+	  find_without_criteria },
+	{ "CUSTOMER", "ERASE", ADMIN, W, a_customer_erase, cmd_customer_erase, NULL },
+	{ "INTERACTION", "START", AGENT, INTG | W, a_interaction_start, cmd_interaction_start, NULL },
+	{ "INTERACTION", "NOTE", AGENT, INTG | W, a_interaction_note, cmd_interaction_note, NULL },
+	{ "INTERACTION", "END", AGENT, INTG | W, a_interaction_end, cmd_interaction_end, NULL },
+	{ "INTERACTION", "GET", AGENT, 0, a_id, cmd_interaction_get, NULL },
+	{ "COMPLAINT", "OPEN", AGENT, INTG | W, a_complaint_open, cmd_complaint_open, NULL },
+	{ "COMPLAINT", "GET", AGENT, INTG, a_id, cmd_complaint_get, NULL },
+	{ "COMPLAINT", "LIST", AGENT, 0, a_complaint_list, cmd_complaint_list, NULL },
+	{ "COMPLAINT", "NOTE", AGENT, W, a_complaint_note, cmd_complaint_note, NULL },
+	{ "COMPLAINT", "TAKE", AGENT, W, a_id, cmd_complaint_take, NULL },
+	{ "COMPLAINT", "WAIT", AGENT, W, a_complaint_wait, cmd_complaint_wait, NULL },
+	{ "COMPLAINT", "RESUME", AGENT, W, a_id, cmd_complaint_resume, NULL },
+	{ "COMPLAINT", "REOPEN", AGENT, W, a_complaint_reason, cmd_complaint_reopen, NULL },
+	{ "COMPLAINT", "CLOSE", AGENT, W, a_id, cmd_complaint_close, NULL },
+	{ "COMPLAINT", "RESOLVE", AGENT, W, a_complaint_resolve, cmd_complaint_resolve,
+	  money_without_amount },
+	{ "ADVISE", NULL, AGENT, 0, a_advise, cmd_advise, money_without_amount },
+	{ "RULES", NULL, AGENT, 0, a_none, cmd_rules, NULL },
+	{ "ESCALATE", NULL, AGENT, W, a_escalate, cmd_escalate, NULL },
+	{ "ESCALATION", "LIST", AGENT, 0, a_escalation_list, cmd_escalation_list, NULL },
+	{ "ESCALATION", "WITHDRAW", AGENT, W, a_id, cmd_escalation_withdraw, NULL },
+	{ "ESCALATION", "RAISE", AGENT, W, a_escalation_raise, cmd_escalation_raise, NULL },
+	{ "APPROVE", NULL, AGENT, W, a_approve, cmd_approve, NULL },
+	{ "REJECT", NULL, AGENT, W, a_reject, cmd_reject, NULL },
+	{ "JUSTIFY", NULL, AGENT, W, a_justify, cmd_justify, NULL },
+	{ "CALIBRATION", NULL, SUP, 0, a_calibration, cmd_calibration, NULL },
+	{ "CATEGORY", "LIST", AGENT, INTG, a_none, cmd_category_list, NULL },
+	{ "QUEUE", "LIST", AGENT, 0, a_none, cmd_queue_list, NULL },
+	{ "DEPT", "LIST", AGENT, 0, a_none, cmd_dept_list, NULL },
+	{ "HANDOFF", "OPEN", AGENT, W, a_handoff_open, cmd_handoff_open, NULL },
+	{ "HANDOFF", "ACK", AGENT, W, a_id, cmd_handoff_ack, NULL },
+	{ "HANDOFF", "DONE", AGENT, W, a_handoff_done, cmd_handoff_done, NULL },
+	{ "HANDOFF", "RATE", AGENT, W, a_handoff_rate, cmd_handoff_rate, NULL },
+	{ "HANDOFF", "LIST", AGENT, 0, a_handoff_list, cmd_handoff_list, NULL },
+	{ "FEEDBACK", NULL, AGENT, INTG | W, a_feedback, cmd_feedback, NULL },
+	{ "NEXT", NULL, AGENT, W, a_none, cmd_next, NULL },
+	{ "ASSIGN", NULL, SUP, W, a_assign, cmd_assign, NULL },
+	{ "WATCH", NULL, SUP, 0, a_watch, cmd_watch, NULL },
+	{ "UNWATCH", NULL, AGENT, 0, a_none, cmd_unwatch, NULL },
 };
 
 const struct command *commands_table(size_t *count)

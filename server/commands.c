@@ -683,6 +683,13 @@ static enum cd_code check_args(struct request *rq, char *msg, size_t msglen)
 			return CD_MISSING_ARG;
 		}
 	}
+	if (rq->cmd->missing != NULL) {
+		const char *m = rq->cmd->missing(pr);
+		if (m != NULL) {
+			snprintf(msg, msglen, "%s", m);
+			return CD_MISSING_ARG;
+		}
+	}
 	for (size_t i = 0; i < pr->nargs; i++) {
 		const char *key = pr->args[i].key;
 		if (strcmp(key, "idem") == 0) {

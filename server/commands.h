@@ -64,6 +64,10 @@ struct command {
 	unsigned flags;
 	const struct arg_spec *args;   /* terminated by { NULL } */
 	cmd_fn *run;
+	/* Optional: what is missing beyond the spec's required keys (a
+	 * money action without amount, FIND without criteria), as a
+	 * message for BAD missing-arg; NULL when nothing is. */
+	const char *(*missing)(const struct proto_request *pr);
 };
 
 #define RQ_MAX_PARAMS 32

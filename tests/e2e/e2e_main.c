@@ -175,7 +175,7 @@ static void test_login_fields(void **state)
 		{ "agent1", "agent", "1", "billing", "red" },
 		{ "agent2", "agent", "2", "billing,tech", "red" },
 		{ "agent3", "agent", "3", "billing,tech,general,urgent", "blue" },
-		{ "sup1", "supervisor", "1", "", "red" },
+		{ "sup1", "supervisor", "4", "", "red" },
 		{ "admin1", "admin", "1", "", "" },
 		{ "integ1", "integration", "1", "", "" },
 	};
@@ -615,6 +615,8 @@ static const struct {
 } groups[] = {
 	{ "session", e2e_group_session },
 	{ "customer", e2e_group_customer },
+	{ "interaction", e2e_group_interaction },
+	{ "complaint", e2e_group_complaint },
 	/* { "customer", e2e_group_customer }, ... one line per group */
 };
 
