@@ -170,7 +170,7 @@ END $$;
 -- snapshot-end. The server writes it as one block, so that changes come
 -- after it.
 CREATE FUNCTION cd_watch_snapshot(p_uid bigint, p_role text, p_queues text[],
-                                  p_skillsets text[])
+                                  p_skillsets text[], p_share numeric)
 RETURNS SETOF cd_line LANGUAGE plpgsql AS $$
 BEGIN
 	RETURN NEXT cd_ok();
@@ -196,7 +196,7 @@ BEGIN
 		               AS d(deadline, due, span, open)
 		 WHERE d.open AND c.state NOT IN ('resolved', 'closed')
 		   AND c.queue = ANY (p_queues)
-		   AND d.due - now() < make_interval(secs => d.span * 0.25)
+		   AND d.due - now() < make_interval(secs => d.span * p_share)
 		 ORDER BY c.id, d.deadline;
 	RETURN NEXT ROW('EVENT', ARRAY['type', 'snapshot-end'])::cd_line;
 END $$;

@@ -61,8 +61,11 @@ void cmd_watch(struct request *rq)
 	rq_param(rq, skills.data);
 	sbuf_free(&queues);
 	sbuf_free(&skills);
+	char share[16];
+	snprintf(share, sizeof share, "%.2f", rq->cfg->sla_at_risk_percent / 100.0);
+	rq_param(rq, share);
 	rq->on_ok = watch_started;
-	rq_run(rq, "SELECT * FROM cd_watch_snapshot($1, $2, $3, $4)");
+	rq_run(rq, "SELECT * FROM cd_watch_snapshot($1, $2, $3, $4, $5)");
 }
 
 void cmd_unwatch(struct request *rq)

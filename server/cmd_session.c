@@ -270,3 +270,37 @@ void cmd_reload(struct request *rq)
 	rq_end_line(rq);
 	rq_finish(rq);
 }
+
+/* ---- HELP: the verbs of the command table the caller may use ---------- */
+
+void cmd_help(struct request *rq)
+{
+	size_t n, count = 0;
+	const struct command *t = commands_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		bool allowed = rq->s->role == ROLE_INTEGRATION
+				       ? (t[i].flags & CMD_INTEGRATION) != 0
+				       : rq->s->role >= t[i].min_role;
+		if (!allowed)
+			continue;
+		rq_line(rq, "ROW");
+		rq_kv(rq, "verb", t[i].verb);
+		rq_kv(rq, "sub", t[i].sub != NULL ? t[i].sub : "");
+		struct sbuf args = { 0 };
+		for (const struct arg_spec *a = t[i].args; a->key != NULL; a++) {
+			if (args.len > 0)
+				sbuf_add(&args, ",", 1);
+			sbuf_adds(&args, a->key);
+			if (!a->required)
+				sbuf_add(&args, "?", 1);
+		}
+		rq_kv(rq, "args", args.data != NULL ? args.data : "");
+		sbuf_free(&args);
+		rq_end_line(rq);
+		count++;
+	}
+	rq_line(rq, "OK");
+	rq_kv_int(rq, "count", (long long)count);
+	rq_end_line(rq);
+	rq_finish(rq);
+}

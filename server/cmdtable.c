@@ -198,6 +198,7 @@ static const struct command table[] = {
 	{ "LOGOUT", NULL, ROLE_NONE, PRE | INTG, a_none, cmd_logout, NULL },
 	{ "PASSWORD", NULL, AGENT, INTG | W, a_password, cmd_password, NULL },
 	{ "RELOAD", NULL, ADMIN, 0, a_none, cmd_reload, NULL },
+	{ "HELP", NULL, ROLE_INTEGRATION, INTG, a_none, cmd_help, NULL },
 	{ "USER", "ADD", ADMIN, W, a_user_add, cmd_user_add, NULL },
 	{ "USER", "SET", ADMIN, W, a_user_set, cmd_user_set, NULL },
 	{ "STATE", NULL, AGENT, 0, a_none, cmd_state, NULL },

@@ -13,6 +13,7 @@ void cmd_password(struct request *rq);
 void cmd_state(struct request *rq);
 void cmd_state_set(struct request *rq);
 void cmd_reload(struct request *rq);
+void cmd_help(struct request *rq);
 
 /* cmd_user.c */
 void cmd_user_add(struct request *rq);
