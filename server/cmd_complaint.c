@@ -42,13 +42,6 @@ void cmd_complaint_open(struct request *rq)
 	rq_run(rq, "SELECT * FROM cd_complaint_open($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
 }
 
-void cmd_complaint_get(struct request *rq)
-{
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "id"));
-	rq_run(rq, "SELECT * FROM cd_complaint_get($1, $2, $3)");
-}
-
 void cmd_complaint_list(struct request *rq)
 {
 	const char *queue = rq_arg(rq, "queue");
@@ -65,15 +58,6 @@ void cmd_complaint_list(struct request *rq)
 	rq_param(rq, queue != NULL && cfg_find_queue(rq->cfg, queue) == NULL
 			     ? "true" : "false");
 	rq_run(rq, "SELECT * FROM cd_complaint_list($1, $2, $3, $4, $5, $6, $7, $8)");
-}
-
-void cmd_complaint_note(struct request *rq)
-{
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "id"));
-	rq_param(rq, rq_arg(rq, "text"));
-	rq_param(rq, rq_arg(rq, "reply"));
-	rq_run(rq, "SELECT * FROM cd_complaint_note($1, $2, $3, $4, $5)");
 }
 
 /* One state-machine move through cd_complaint_move(). */

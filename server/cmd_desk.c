@@ -41,15 +41,6 @@ void cmd_handoff_done(struct request *rq)
 	handoff_move(rq, "done");
 }
 
-void cmd_handoff_rate(struct request *rq)
-{
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "id"));
-	rq_param(rq, rq_arg(rq, "score"));
-	rq_param(rq, rq_arg(rq, "comment"));
-	rq_run(rq, "SELECT * FROM cd_handoff_rate($1, $2, $3, $4, $5)");
-}
-
 void cmd_handoff_list(struct request *rq)
 {
 	const char *dept = rq_arg(rq, "dept");
@@ -67,19 +58,3 @@ void cmd_handoff_list(struct request *rq)
 	rq_run(rq, "SELECT * FROM cd_handoff_list($1, $2, $3, $4, $5, $6, $7)");
 }
 
-void cmd_feedback(struct request *rq)
-{
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "complaint"));
-	rq_param(rq, rq_arg(rq, "csat"));
-	rq_param(rq, rq_arg(rq, "comment"));
-	rq_run(rq, "SELECT * FROM cd_feedback($1, $2, $3, $4, $5)");
-}
-
-void cmd_customer_erase(struct request *rq)
-{
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "id"));
-	rq_param(rq, rq_arg(rq, "reason"));
-	rq_run(rq, "SELECT * FROM cd_customer_erase($1, $2, $3, $4)");
-}

@@ -314,13 +314,6 @@ void cmd_escalation_list(struct request *rq)
 	rq_run(rq, "SELECT * FROM cd_escalation_list($1, $2, $3, $4, $5)");
 }
 
-void cmd_escalation_withdraw(struct request *rq)
-{
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "id"));
-	rq_run(rq, "SELECT * FROM cd_escalation_withdraw($1, $2, $3)");
-}
-
 /* ---- escalation facts (APPROVE, RAISE) ------------------------------------ */
 
 static void escalation_read(void *arg, const struct db_result *r)
@@ -450,21 +443,5 @@ void cmd_escalation_raise(struct request *rq)
 
 /* ---- JUSTIFY -------------------------------------------------------------- */
 
-void cmd_justify(struct request *rq)
-{
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "complaint"));
-	rq_param(rq, rq_arg(rq, "text"));
-	rq_run(rq, "SELECT * FROM cd_justify($1, $2, $3, $4)");
-}
-
 /* ---- CALIBRATION ------------------------------------------------------------ */
 
-void cmd_calibration(struct request *rq)
-{
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "tier"));
-	rq_param(rq, rq_arg(rq, "from"));
-	rq_param(rq, rq_arg(rq, "to"));
-	rq_run(rq, "SELECT * FROM cd_calibration($1, $2, $3, $4, $5)");
-}

@@ -230,20 +230,6 @@ void cmd_password(struct request *rq)
 
 /* ---- STATE ----------------------------------------------------------- */
 
-void cmd_state(struct request *rq)
-{
-	rq_param_caller(rq);
-	rq_run(rq, "SELECT * FROM cd_state_get($1, $2)");
-}
-
-void cmd_state_set(struct request *rq)
-{
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "state"));
-	rq_param(rq, rq_arg(rq, "reason"));
-	rq_run(rq, "SELECT * FROM cd_state_set($1, $2, $3, $4)");
-}
-
 /* ---- RELOAD ---------------------------------------------------------- */
 
 static void reload_told(void *arg, const struct db_result *r)

@@ -35,6 +35,7 @@ void request_free(struct request **rqp)
 	sbuf_free(&rq->out);
 	sbuf_free(&rq->body);
 	free(rq->ctx);
+	free(rq->sql_buf);
 	free(rq);
 	*rqp = NULL;
 }
@@ -479,6 +480,31 @@ void rq_run(struct request *rq, const char *sql)
 	else
 		db_exec(rq->srv->db, sql, rq->nparams, rq->params, single_done,
 			rq);
+}
+
+void cmd_sql(struct request *rq)
+{
+	const struct arg_spec *a = rq->cmd->args;
+	char sql[256];
+	size_t off = (size_t)snprintf(sql, sizeof sql, "SELECT * FROM %s($1, $2",
+				      rq->cmd->sql);
+	rq_param_caller(rq);
+	for (size_t i = 0; a[i].key != NULL && off < sizeof sql; i++) {
+		rq_param(rq, rq->val[i]);
+		off += (size_t)snprintf(sql + off, sizeof sql - off, ", $%d",
+					rq->nparams);
+	}
+	if (off < sizeof sql)
+		snprintf(sql + off, sizeof sql - off, ")");
+	/* rq_run keeps the pointer until the statement is sent or queued
+	 * (db copies it), which happens before this frame returns for the
+	 * single-statement path; the idempotent path keeps it longer. */
+	rq->sql_buf = strdup(sql);
+	if (rq->sql_buf == NULL) {
+		rq_fail(rq, CD_INTERNAL, "out of memory");
+		return;
+	}
+	rq_run(rq, rq->sql_buf);
 }
 
 /* ---- argument checks ------------------------------------------------- */

@@ -68,6 +68,9 @@ struct command {
 	 * money action without amount, FIND without criteria), as a
 	 * message for BAD missing-arg; NULL when nothing is. */
 	const char *(*missing)(const struct proto_request *pr);
+	/* For cmd_sql: the function called with the caller ($1, $2) and
+	 * every argument of the spec in order ($3...). */
+	const char *sql;
 };
 
 #define RQ_MAX_PARAMS 32
@@ -90,6 +93,7 @@ struct request {
 	char hash[65];                 /* sha-256 of the normalised request */
 	/* the statement */
 	const char *sql;
+	char *sql_buf;                 /* owned, when built (cmd_sql) */
 	const char *params[RQ_MAX_PARAMS];
 	char *owned[RQ_MAX_PARAMS];    /* the copies params point to */
 	int nparams;
@@ -157,6 +161,10 @@ void rq_finish(struct request *rq);
 /* Answers from a db failure (status not DB_OK or an SQL error). */
 struct db_result;
 void rq_fail_db(struct request *rq, const struct db_result *r, bool sent);
+
+/* The handler of verbs that are one SQL function of the caller and the
+ * arguments in spec order (struct command's sql). */
+void cmd_sql(struct request *rq);
 
 /* The caller's user id as text, for parameters. */
 const char *rq_uid(struct request *rq);

@@ -10,8 +10,6 @@ void cmd_login(struct request *rq);
 void cmd_ping(struct request *rq);
 void cmd_logout(struct request *rq);
 void cmd_password(struct request *rq);
-void cmd_state(struct request *rq);
-void cmd_state_set(struct request *rq);
 void cmd_reload(struct request *rq);
 void cmd_help(struct request *rq);
 
@@ -20,22 +18,14 @@ void cmd_user_add(struct request *rq);
 void cmd_user_set(struct request *rq);
 
 /* cmd_customer.c */
-void cmd_customer_add(struct request *rq);
-void cmd_customer_get(struct request *rq);
-void cmd_customer_set(struct request *rq);
 void cmd_customer_find(struct request *rq);
 
 /* cmd_interaction.c */
-void cmd_interaction_start(struct request *rq);
-void cmd_interaction_note(struct request *rq);
 void cmd_interaction_end(struct request *rq);
-void cmd_interaction_get(struct request *rq);
 
 /* cmd_complaint.c */
 void cmd_complaint_open(struct request *rq);
-void cmd_complaint_get(struct request *rq);
 void cmd_complaint_list(struct request *rq);
-void cmd_complaint_note(struct request *rq);
 void cmd_complaint_take(struct request *rq);
 void cmd_complaint_wait(struct request *rq);
 void cmd_complaint_resume(struct request *rq);
@@ -64,22 +54,16 @@ bool name_in_list(const char *list, const char *name);
 void cmd_handoff_open(struct request *rq);
 void cmd_handoff_ack(struct request *rq);
 void cmd_handoff_done(struct request *rq);
-void cmd_handoff_rate(struct request *rq);
 void cmd_handoff_list(struct request *rq);
-void cmd_feedback(struct request *rq);
-void cmd_customer_erase(struct request *rq);
 
 /* cmd_empower.c (cmd_complaint_resolve too) */
 void cmd_advise(struct request *rq);
 void cmd_rules(struct request *rq);
 void cmd_escalate(struct request *rq);
 void cmd_escalation_list(struct request *rq);
-void cmd_escalation_withdraw(struct request *rq);
 void cmd_escalation_raise(struct request *rq);
 void cmd_approve(struct request *rq);
 void cmd_reject(struct request *rq);
-void cmd_justify(struct request *rq);
-void cmd_calibration(struct request *rq);
 
 /* cmd_routing.c */
 void cmd_next(struct request *rq);
