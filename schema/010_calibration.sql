@@ -14,10 +14,6 @@ SELECT d.at, d.user_id, u.name AS agent, u.tier, u.team, d.kind, d.action, d.amo
   LEFT JOIN feedback f ON f.complaint_id = d.complaint_id
  WHERE d.kind IN ('allow', 'escalate', 'deny');
 
-CREATE FUNCTION cd_rate(n bigint, total bigint) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT CASE WHEN total > 0 THEN to_char(round(n::numeric / total, 2), 'FM0.00') ELSE '' END
-$$;
 
 -- CALIBRATION [tier=] [from=] [to=]: per tier and agent, the decisions in
 -- the period and how the ones resolved within authority fared.
@@ -48,8 +44,8 @@ BEGIN
 		RETURN NEXT ROW('ROW', ARRAY['tier', r.tier::text, 'agent', r.agent,
 		        'allowed', r.allowed::text, 'escalated', r.escalated::text,
 		        'denied', r.denied::text,
-		        'empowered', cd_rate(r.allowed, r.allowed + r.escalated + r.denied),
-		        'reopened', cd_rate(r.reopened, r.allowed),
+		        'empowered', cd_share(r.allowed, r.allowed + r.escalated + r.denied),
+		        'reopened', cd_share(r.reopened, r.allowed),
 		        'csat', CASE WHEN r.rated > 0 THEN to_char(round(r.csat, 2), 'FM0.00') ELSE '' END,
 		        'goodwill', cd_money(r.goodwill)])::cd_line;
 	END LOOP;

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "db.h"
 #include "fsm.h"
+#include "metrics.h"
 #include "handlers.h"
 #include "rules.h"
 #include "server.h"
@@ -100,6 +101,7 @@ static void facts_read(void *arg, const struct db_result *r)
 	c->f.complaint_age_s = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
 	c->f.resolve_left_s = strtoll(PQgetvalue(res, 0, 10), NULL, 10);
 	rules_decide(rq->cfg, &c->f, &c->d);
+	metrics_decision(rq->srv->metrics, rules_decision_name(c->d.decision));
 	cmd_fn *next = rq->peek_next;
 	next(rq);
 }

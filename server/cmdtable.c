@@ -185,6 +185,13 @@ static const char *find_without_criteria(const struct proto_request *pr)
 	return NULL;
 }
 
+static const struct arg_spec a_stats[] = {
+	{ "agent", ARG_USER, OPT, 0, 0, NULL }, NAME("team", OPT),
+	NAME("queue", OPT), NAME("dept", OPT),
+	{ "from", ARG_TIME, OPT, 0, 0, NULL }, { "to", ARG_TIME, OPT, 0, 0, NULL },
+	END
+};
+
 #define AGENT ROLE_AGENT
 #define SUP ROLE_SUPERVISOR
 #define ADMIN ROLE_ADMIN
@@ -243,6 +250,7 @@ static const struct command table[] = {
 	{ "HANDOFF", "RATE", AGENT, W, a_handoff_rate, cmd_sql, NULL, "cd_handoff_rate" },
 	{ "HANDOFF", "LIST", AGENT, 0, a_handoff_list, cmd_handoff_list, NULL, NULL },
 	{ "FEEDBACK", NULL, AGENT, INTG | W, a_feedback, cmd_sql, NULL, "cd_feedback" },
+	{ "STATS", NULL, AGENT, 0, a_stats, cmd_stats, NULL, NULL },
 	{ "NEXT", NULL, AGENT, W, a_none, cmd_next, NULL, NULL },
 	{ "ASSIGN", NULL, SUP, W, a_assign, cmd_assign, NULL, NULL },
 	{ "WATCH", NULL, SUP, 0, a_watch, cmd_watch, NULL, NULL },

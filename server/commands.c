@@ -15,6 +15,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "pan.h"
 #include "pgarray.h"
 #include "server.h"
@@ -54,6 +55,9 @@ void rq_finish(struct request *rq)
 {
 	if (rq->conn != NULL)
 		db_release(&rq->conn);
+	metrics_answer(rq->srv->metrics, rq->cmd != NULL ? rq->cmd->verb : NULL,
+		       rq->cmd != NULL ? rq->cmd->sub : NULL, rq->out.data,
+		       rq->out.len, metrics_now() - rq->started);
 	session_request_done(rq->s, rq);
 }
 
@@ -776,6 +780,7 @@ void commands_dispatch(struct session *s, const char *line, size_t len)
 	rq->s = s;
 	rq->srv = s->srv;
 	rq->cfg = s->srv->cfg;
+	rq->started = metrics_now();
 	const char *err = "malformed request";
 	enum cd_code code = proto_parse(line, len, PROTO_PARSE_REQUEST,
 					&rq->pr, &err);

@@ -98,6 +98,7 @@ struct request {
 	char *owned[RQ_MAX_PARAMS];    /* the copies params point to */
 	int nparams;
 	char uidbuf[24];               /* rq_uid() */
+	double started;                /* metrics_now() when the line was taken */
 	struct db_conn *conn;          /* held during an idempotent write */
 	int step;
 	rq_ok_fn *on_ok;

@@ -65,6 +65,9 @@ void cmd_escalation_raise(struct request *rq);
 void cmd_approve(struct request *rq);
 void cmd_reject(struct request *rq);
 
+/* cmd_stats.c */
+void cmd_stats(struct request *rq);
+
 /* cmd_routing.c */
 void cmd_next(struct request *rq);
 void cmd_assign(struct request *rq);

@@ -21,6 +21,7 @@
 #include "events.h"
 #include "hasher.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "server.h"
 #include "session.h"
@@ -226,6 +227,7 @@ static void server_free(struct server *srv)
 	session_destroy_all(srv);
 	for (size_t i = 0; i < srv->nlisteners; i++)
 		evconnlistener_free(srv->listeners[i]);
+	metrics_free(&srv->metrics);
 	sla_free(&srv->sla);
 	events_free(&srv->events);
 	db_pool_free(&srv->db);
@@ -284,13 +286,14 @@ static int run_server(struct config *cfg)
 	srv.db = db_pool_new(srv.base, &dbo);
 	srv.events = events_new(&srv);
 	srv.sla = sla_new(&srv);
+	srv.metrics = metrics_new(&srv);
 	srv.sig_term = evsignal_new(srv.base, SIGTERM, signal_cb, &srv);
 	srv.sig_int = evsignal_new(srv.base, SIGINT, signal_cb, &srv);
 	srv.sig_hup = evsignal_new(srv.base, SIGHUP, signal_cb, &srv);
 	srv.grace_timer = evtimer_new(srv.base, grace_cb, &srv);
 	srv.accept_pause = evtimer_new(srv.base, accept_resume_cb, &srv);
 	if (srv.hasher == NULL || srv.throttle == NULL || srv.db == NULL ||
-	    srv.events == NULL || srv.sla == NULL ||
+	    srv.events == NULL || srv.sla == NULL || srv.metrics == NULL ||
 	    srv.sig_term == NULL || srv.sig_int == NULL || srv.sig_hup == NULL ||
 	    srv.grace_timer == NULL || srv.accept_pause == NULL) {
 		log_error("cannot allocate the server");

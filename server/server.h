@@ -22,6 +22,7 @@ struct hasher;
 struct throttle;
 struct events;
 struct sla;
+struct metrics;
 struct session;
 
 TAILQ_HEAD(session_list, session);
@@ -41,6 +42,8 @@ struct server {
 	struct throttle *throttle;
 	struct events *events;
 	struct sla *sla;
+	struct metrics *metrics;         /* /metrics and /health (metrics.h);
+					    disabled without metrics = */
 	struct session_list sessions;
 	int nsessions;
 	uint64_t next_session_id;

@@ -90,8 +90,17 @@ EOF
 "$server_bin" -c "$tmp/calldeskd.conf" --migrate >>"$log" 2>&1 ||
 	fail_setup "calldeskd --migrate"
 
+# psql from PATH, else from the newest server installed (as pgcluster.sh).
+psql_bin=$(command -v psql || true)
+if [ -z "$psql_bin" ]; then
+	for f in /usr/lib/postgresql/*/bin/psql; do
+		[ -x "$f" ] && psql_bin=$f    # the last one found
+	done
+fi
+[ -n "$psql_bin" ] || fail_setup "psql not found"
+
 psql_run() {
-	psql "$pgconn" -X -q -v ON_ERROR_STOP=1 "$@"
+	"$psql_bin" "$pgconn" -X -q -v ON_ERROR_STOP=1 "$@"
 }
 
 # The migrations the figures need that this binary does not embed yet.
@@ -336,11 +345,11 @@ stats() {
 	for i in 0 1 2 3 4 5 6 7 8 9; do
 		v=${a[$i]}
 		if [ -z "$v" ]; then
-			a[$i]=NULL
+			a[i]=NULL
 		elif [ "$i" = 0 ]; then
-			a[$i]="(SELECT id FROM users WHERE name = '$v')"
+			a[i]="(SELECT id FROM users WHERE name = '$v')"
 		else
-			a[$i]="'$v'"
+			a[i]="'$v'"
 		fi
 	done
 	query "SELECT l.kind || coalesce((SELECT string_agg(' ' || l.kv[i] || '=' ||
