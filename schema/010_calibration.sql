@@ -51,3 +51,47 @@ BEGIN
 	END LOOP;
 	RETURN NEXT cd_ok('count', n::text, 'from', cd_ts(f), 'to', cd_ts(t));
 END $$;
+
+-- ---- targets (supervisors; STATS shows them beside the figures) -------
+
+-- TARGET SET: p_missing names an agent or team that does not exist.
+CREATE FUNCTION cd_target_set(p_uid bigint, p_role text, p_scope text, p_name text,
+                              p_figure text, p_op text, p_value text,
+                              p_from timestamptz, p_to timestamptz)
+RETURNS SETOF cd_line LANGUAGE plpgsql AS $$
+DECLARE
+	tid bigint;
+BEGIN
+	IF p_scope = 'agent' AND NOT EXISTS (SELECT 1 FROM users WHERE name = p_name) THEN
+		RETURN NEXT cd_no('not-found', 'no such agent');
+		RETURN;
+	END IF;
+	IF p_scope = 'team' AND NOT EXISTS (SELECT 1 FROM users WHERE team = p_name) THEN
+		RETURN NEXT cd_no('not-found', 'no such team');
+		RETURN;
+	END IF;
+	INSERT INTO targets (scope, name, figure, op, value, valid_from, valid_to, set_by)
+	VALUES (p_scope, p_name, p_figure, p_op, p_value::numeric,
+	        coalesce((p_from AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date),
+	        (p_to AT TIME ZONE 'UTC')::date, p_uid)
+	RETURNING id INTO tid;
+	RETURN NEXT cd_ok('target', tid::text);
+END $$;
+
+CREATE FUNCTION cd_target_list(p_uid bigint, p_role text, p_scope text, p_name text)
+RETURNS SETOF cd_line LANGUAGE plpgsql AS $$
+DECLARE
+	n integer := 0;
+	t targets;
+BEGIN
+	FOR t IN SELECT * FROM targets
+	          WHERE (p_scope IS NULL OR scope = p_scope) AND (p_name IS NULL OR name = p_name)
+	          ORDER BY id LOOP
+		n := n + 1;
+		RETURN NEXT ROW('ROW', ARRAY['target', t.id::text, 'scope', t.scope, 'name', t.name,
+		                             'figure', t.figure, 'op', t.op, 'value', t.value::text,
+		                             'from', t.valid_from::text,
+		                             'to', coalesce(t.valid_to::text, '')])::cd_line;
+	END LOOP;
+	RETURN NEXT cd_ok('count', n::text);
+END $$;

@@ -192,6 +192,21 @@ static const struct arg_spec a_stats[] = {
 	END
 };
 
+static const char *const scopes[] = { "agent", "team", NULL };
+static const char *const figures[] = { "fcr", "aht", "sla_met", "csat",
+				       "escalated", "reopened", "empowered",
+				       "handled", NULL };
+static const char *const ops[] = { "min", "max", NULL };
+static const struct arg_spec a_target_set[] = {
+	ENUM("scope", REQ, scopes), NAME("name", REQ), ENUM("figure", REQ, figures),
+	ENUM("op", REQ, ops), { "value", ARG_DECIMAL, REQ, 0, 0, NULL },
+	{ "from", ARG_TIME, OPT, 0, 0, NULL }, { "to", ARG_TIME, OPT, 0, 0, NULL },
+	END
+};
+static const struct arg_spec a_target_list[] = {
+	ENUM("scope", OPT, scopes), NAME("name", OPT), END
+};
+
 #define AGENT ROLE_AGENT
 #define SUP ROLE_SUPERVISOR
 #define ADMIN ROLE_ADMIN
@@ -251,6 +266,8 @@ static const struct command table[] = {
 	{ "HANDOFF", "LIST", AGENT, 0, a_handoff_list, cmd_handoff_list, NULL, NULL },
 	{ "FEEDBACK", NULL, AGENT, INTG | W, a_feedback, cmd_sql, NULL, "cd_feedback" },
 	{ "STATS", NULL, AGENT, 0, a_stats, cmd_stats, NULL, NULL },
+	{ "TARGET", "SET", SUP, W, a_target_set, cmd_sql, NULL, "cd_target_set" },
+	{ "TARGET", "LIST", AGENT, 0, a_target_list, cmd_sql, NULL, "cd_target_list" },
 	{ "NEXT", NULL, AGENT, W, a_none, cmd_next, NULL, NULL },
 	{ "ASSIGN", NULL, SUP, W, a_assign, cmd_assign, NULL, NULL },
 	{ "WATCH", NULL, SUP, 0, a_watch, cmd_watch, NULL, NULL },

@@ -583,6 +583,14 @@ static bool check_value(struct request *rq, size_t i, const char *v,
 			out = buf;
 		}
 		break;
+	case ARG_DECIMAL:
+		if (!val_money_parse(v, 2, &n64)) {
+			what = "a number with at most two decimals";
+		} else {
+			val_money_format(n64, 2, buf);
+			out = buf;
+		}
+		break;
 	case ARG_CURRENCY:
 		if (strcmp(v, rq->cfg->currency) != 0) {
 			snprintf(msg, msglen, "currency must be %s",

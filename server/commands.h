@@ -30,6 +30,7 @@ enum arg_kind {
 	ARG_USER,        /* user name or "me" (resolved to the caller) */
 	ARG_NAMES,       /* comma-separated names, "" allowed */
 	ARG_MONEY,       /* normalised to minor units */
+	ARG_DECIMAL,     /* up to 8 digits and 2 decimals, as "4.20" */
 	ARG_CURRENCY,    /* must equal the configured currency */
 	ARG_TIME,        /* normalised to UTC RFC 3339 */
 	ARG_BOOL,        /* normalised to "true" / "false" */
