@@ -198,5 +198,16 @@ BEGIN
 		   AND c.queue = ANY (p_queues)
 		   AND d.due - now() < make_interval(secs => d.span * p_share)
 		 ORDER BY c.id, d.deadline;
+	-- pending escalations (the table comes with 004; read dynamically so
+	-- that this function can be created before it)
+	IF to_regclass('escalations') IS NOT NULL THEN
+		RETURN QUERY EXECUTE
+			'SELECT ''EVENT''::text, ARRAY[''type'', ''escalation'', ''escalation'', e.id::text,
+			        ''complaint'', e.complaint_id::text, ''state'', e.state,
+			        ''approver'', e.approver, ''level'', e.level::text]
+			   FROM escalations e JOIN complaints c ON c.id = e.complaint_id
+			  WHERE e.state = ''pending'' AND c.queue = ANY ($1)
+			  ORDER BY e.id' USING p_queues;
+	END IF;
 	RETURN NEXT ROW('EVENT', ARRAY['type', 'snapshot-end'])::cd_line;
 END $$;

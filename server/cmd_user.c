@@ -7,7 +7,9 @@
 
 #include "commands.h"
 #include "handlers.h"
+#include "db.h"
 #include "hasher.h"
+#include "log.h"
 #include "server.h"
 #include "values.h"
 
@@ -77,7 +79,15 @@ void cmd_user_add(struct request *rq)
 		rq_fail(rq, CD_INTERNAL, "out of memory");
 }
 
-/* Applies the change to this node's live sessions of that user. */
+static void disable_told(void *arg, const struct db_result *r)
+{
+	(void)arg;
+	if (r->status != DB_OK)
+		log_warn("USER SET: could not tell the other nodes: %s", r->message);
+}
+
+/* Applies the change to this node's live sessions of that user; a
+ * disabled user's sessions on other nodes end through events.c. */
 static void user_set_done(struct request *rq, PGresult *res)
 {
 	const char *name = rq_arg(rq, "name");
@@ -86,6 +96,12 @@ static void user_set_done(struct request *rq, PGresult *res)
 	const char *skills = rq_arg(rq, "skills");
 	struct session *s;
 	(void)res;
+	if (enabled != NULL && strcmp(enabled, "false") == 0) {
+		const char *params[2] = { name, rq->srv->node };
+		db_exec(rq->srv->db,
+			"SELECT cd_notify('', '', 'type', 'disable', 'user', $1, 'node', $2)",
+			2, params, disable_told, NULL);
+	}
 	TAILQ_FOREACH(s, &rq->srv->sessions, link) {
 		if (!s->logged_in || strcmp(s->user, name) != 0)
 			continue;

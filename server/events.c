@@ -216,6 +216,17 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- notifications -------------------------------------------------------- */
 
+/* A user disabled on another node: their sessions here end too. */
+static void end_sessions_of(struct events *ev, const char *user)
+{
+	struct session *s, *next;
+	for (s = TAILQ_FIRST(&ev->srv->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (s->logged_in && strcmp(s->user, user) == 0)
+			session_bye(s, CD_BYE_DISABLED, "account disabled");
+	}
+}
+
 static void notified(void *arg, const char *channel, const char *payload)
 {
 	struct events *ev = arg;
@@ -223,7 +234,8 @@ static void notified(void *arg, const char *channel, const char *payload)
 	struct sbuf line = { 0 };
 	const char *p = payload;
 	bool null, internal = false, moves_queues = false, reload = false;
-	char node[64] = "";
+	bool disable = false;
+	char node[64] = "", who[CFG_NAME_MAX + 1] = "";
 	(void)channel;
 	if (!pgarray_next(&p, &queue, &null) || !pgarray_next(&p, &user, &null))
 		goto out;
@@ -231,9 +243,13 @@ static void notified(void *arg, const char *channel, const char *payload)
 	while (pgarray_next(&p, &key, &null) && pgarray_next(&p, &val, &null)) {
 		if (strcmp(key.data, "node") == 0)
 			snprintf(node, sizeof node, "%s", val.data);
+		if (strcmp(key.data, "user") == 0)
+			snprintf(who, sizeof who, "%s", val.data);
 		if (strcmp(key.data, "type") == 0) {
 			reload = strcmp(val.data, "reload") == 0;
-			internal = reload || strcmp(val.data, "queue-dirty") == 0;
+			disable = strcmp(val.data, "disable") == 0;
+			internal = reload || disable ||
+				   strcmp(val.data, "queue-dirty") == 0;
 			moves_queues = internal || strcmp(val.data, "complaint") == 0 ||
 				       strcmp(val.data, "agent") == 0;
 		}
@@ -244,6 +260,8 @@ static void notified(void *arg, const char *channel, const char *payload)
 		fan_out(ev, &line, queue.data, user.data);
 	if (moves_queues)
 		mark_dirty(ev);
+	if (disable && strcmp(node, ev->srv->node) != 0)
+		end_sessions_of(ev, who);
 	if (reload && strcmp(node, ev->srv->node) != 0) {
 		char err[400];
 		if (server_reload(ev->srv, err, sizeof err) != 0)
