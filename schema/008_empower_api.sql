@@ -108,7 +108,7 @@ CREATE FUNCTION cd_resolve(p_uid bigint, p_role text, p_id bigint, p_action text
                            p_decision text, p_rule text, p_msg text, p_approver text,
                            p_level integer, p_due_s integer, p_justify_within integer,
                            p_seen_today bigint, p_seen_30d bigint, p_from text[],
-                           p_tz text, p_facts jsonb)
+                           p_tz text, p_facts jsonb, p_followup_after integer)
 RETURNS SETOF cd_line LANGUAGE plpgsql AS $$
 DECLARE
 	c complaints;
@@ -172,6 +172,11 @@ BEGIN
 	END IF;
 	PERFORM cd_decision(p_uid, 'allow', p_id, NULL, p_rule, p_action, p_amount, p_facts);
 	PERFORM cd_history(p_id, p_uid, 'resolved', p_resolution);
+	-- p_followup_after: seconds until the desk calls the customer back
+	-- (NULL: no follow-up). The table comes with 011.
+	IF p_followup_after IS NOT NULL THEN
+		PERFORM cd_followup_schedule(p_id, p_uid, p_followup_after);
+	END IF;
 	RETURN NEXT cd_ok('decision', 'allow', 'rule', p_rule, 'state', 'resolved');
 END $$;
 

@@ -203,8 +203,17 @@ static void resolve_act(struct request *rq)
 	rq_param(rq, from);
 	rq_param(rq, rq->cfg->timezone);
 	rq_param(rq, facts);
+	/* A callback action, or followup=yes, schedules the desk's call back
+	 * to the customer. */
+	const char *fu = rq_arg(rq, "followup");
+	bool followup = fu != NULL ? strcmp(fu, "true") == 0
+				   : strcmp(c->action, "callback") == 0;
+	if (followup && rq->cfg->followup_after > 0)
+		rq_param_int(rq, rq->cfg->followup_after);
+	else
+		rq_param(rq, NULL);
 	rq_run(rq, "SELECT * FROM cd_resolve($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-		   " $11, $12, $13, $14, $15, $16, $17, $18, $19)");
+		   " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)");
 }
 
 static void resolve_facts(struct request *rq)

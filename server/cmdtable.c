@@ -163,7 +163,8 @@ static const struct arg_spec a_complaint_resolve[] = {
 	ID("id", REQ), ENUM("action", REQ, actions),
 	{ "amount", ARG_MONEY, OPT, 0, 0, NULL },
 	{ "currency", ARG_CURRENCY, OPT, 0, 0, NULL },
-	TEXT("resolution", REQ, 2000), BOOL("justify_later", OPT), END
+	TEXT("resolution", REQ, 2000), BOOL("justify_later", OPT),
+	BOOL("followup", OPT), END
 };
 
 /* ---- what is missing beyond the required keys ---- */
@@ -205,6 +206,15 @@ static const struct arg_spec a_target_set[] = {
 };
 static const struct arg_spec a_target_list[] = {
 	ENUM("scope", OPT, scopes), NAME("name", OPT), END
+};
+
+static const char *const fu_outcomes[] = { "reached", "no-answer",
+					   "left-message", "declined", NULL };
+static const struct arg_spec a_followup_list[] = {
+	BOOL("mine", OPT), BOOL("due", OPT), INT("limit", OPT, 1, 1000), END
+};
+static const struct arg_spec a_followup_done[] = {
+	ID("id", REQ), ENUM("outcome", REQ, fu_outcomes), TEXT0("note", OPT, 2000), END
 };
 
 #define AGENT ROLE_AGENT
@@ -267,6 +277,8 @@ static const struct command table[] = {
 	{ "FEEDBACK", NULL, AGENT, INTG | W, a_feedback, cmd_sql, NULL, "cd_feedback" },
 	{ "STATS", NULL, AGENT, 0, a_stats, cmd_stats, NULL, NULL },
 	{ "TARGET", "SET", SUP, W, a_target_set, cmd_sql, NULL, "cd_target_set" },
+	{ "FOLLOWUP", "LIST", AGENT, 0, a_followup_list, cmd_sql, NULL, "cd_followup_list" },
+	{ "FOLLOWUP", "DONE", AGENT, W, a_followup_done, cmd_sql, NULL, "cd_followup_done" },
 	{ "TARGET", "LIST", AGENT, 0, a_target_list, cmd_sql, NULL, "cd_target_list" },
 	{ "NEXT", NULL, AGENT, W, a_none, cmd_next, NULL, NULL },
 	{ "ASSIGN", NULL, SUP, W, a_assign, cmd_assign, NULL, NULL },

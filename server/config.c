@@ -296,6 +296,8 @@ static const struct cfg_param cfg_params[] = {
 	      99, 0),
 	P_INT("server", "next_aging", next_aging, "1800", 60, 604800, 0),
 	P_INT("server", "wrap_up", wrap_up, "0", 0, 3600, 0),
+	P_INT("server", "followup_after", followup_after, "172800", 0,
+	      31536000, 0),
 	P_OF("database", "conninfo", PT_STRING, db_conninfo, NULL,
 	     PF_REQUIRED | PF_RESTART),
 	P_INT("database", "pool_size", db_pool_size, "4", 1, 64, PF_RESTART),

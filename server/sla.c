@@ -68,11 +68,11 @@ static void overdue_read(void *arg, const struct db_result *r)
 	}
 }
 
-static void wrapup_done(void *arg, const struct db_result *r)
+static void side_sweep_done(void *arg, const struct db_result *r)
 {
 	(void)arg;
 	if (r->status != DB_OK)
-		log_debug("sla: wrap-up sweep failed: %s", r->message);
+		log_debug("sla: wrap-up or follow-up sweep failed: %s", r->message);
 }
 
 static void swept(void *arg, const struct db_result *r)
@@ -115,12 +115,15 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	sla->busy = true;
 	db_exec(sla->srv->db, "SELECT cd_sla_sweep($1, $2, $3, $4)", 4, params,
 		swept, sla);
+	const char *batch_p[1] = { batch };
+	db_exec(sla->srv->db, "SELECT cd_followup_sweep($1)", 1, batch_p,
+		side_sweep_done, NULL);
 	if (cfg->wrap_up > 0) {
 		char wrap[16];
 		snprintf(wrap, sizeof wrap, "%d", cfg->wrap_up);
 		const char *wp[1] = { wrap };
 		db_exec(sla->srv->db, "SELECT cd_wrapup_sweep($1)", 1, wp,
-			wrapup_done, NULL);
+			side_sweep_done, NULL);
 	}
 }
 
