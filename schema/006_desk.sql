@@ -223,6 +223,17 @@ BEGIN
 	       result = CASE WHEN result IS NULL THEN NULL ELSE tomb END,
 	       comment = CASE WHEN comment IS NULL OR comment = '' THEN comment ELSE tomb END
 	 WHERE complaint_id IN (SELECT id FROM complaints WHERE customer_id = p_id);
+	-- Follow-up notes (011) and stored answers that quote the complaints
+	-- (a NEXT answer holds the summary) go too.
+	IF to_regclass('followups') IS NOT NULL THEN
+		EXECUTE 'UPDATE followups SET note = $2 WHERE note IS NOT NULL AND note <> $2
+		           AND complaint_id IN (SELECT id FROM complaints WHERE customer_id = $1)'
+		USING p_id, tomb;
+	END IF;
+	DELETE FROM idem_keys k
+	 WHERE k.response IS NOT NULL
+	   AND EXISTS (SELECT 1 FROM complaints c WHERE c.customer_id = p_id
+	                 AND k.response ~ ('(^| )complaint=' || c.id || '( |$)'));
 	INSERT INTO erasures (customer_id, by_id, reason) VALUES (p_id, p_uid, p_reason);
 	RETURN NEXT cd_ok();
 END $$;

@@ -221,11 +221,19 @@ static void password_read(void *arg, const struct db_result *r)
 		rq_fail(rq, CD_INTERNAL, "out of memory");
 }
 
-void cmd_password(struct request *rq)
+static void password_start(struct request *rq)
 {
+	rq->nparams = 0;
 	rq_param(rq, rq_uid(rq));
 	db_exec(rq->srv->db, "SELECT pw_hash FROM users WHERE id = $1",
 		rq->nparams, rq->params, password_read, rq);
+}
+
+/* A retry of a committed change must replay its answer, not fail on an
+ * old password that is no longer the current one. */
+void cmd_password(struct request *rq)
+{
+	rq_idem_peek(rq, password_start);
 }
 
 /* ---- STATE ----------------------------------------------------------- */

@@ -96,6 +96,9 @@ int server_reload(struct server *srv, char *err, size_t errlen)
 	srv->ssl_ctx = ctx;
 	hasher_set_cost(srv->hasher, (uint32_t)cfg->argon2_t_cost,
 			(uint32_t)cfg->argon2_m_cost);
+	if (cfg->log_syslog != srv->retired[srv->nretired - 1]->log_syslog)
+		log_open(cfg->log_syslog, getenv("CALLDESK_DEBUG") ? LOG_LVL_DEBUG
+								    : LOG_LVL_INFO);
 	log_info("configuration reloaded: %zu rules sections",
 		 cfg->catalog.nrules);
 	return 0;
