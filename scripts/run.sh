@@ -127,7 +127,8 @@ timezone = UTC
 log = stderr
 
 [database]
-conninfo = $conninfo
+conninfo = ${conninfo/user=postgres/user=calldesk_server}
+migrate_conninfo = $conninfo
 pool_size = 4
 
 [rules]
@@ -139,6 +140,9 @@ server/calldeskd -c "$conf" --check || die "$conf is not valid (see above)"
 # 4. Schema and demo users.
 say "applying migrations"
 server/calldeskd -c "$conf" --migrate
+# calldeskd logs in as a member of calldesk_app (schema/012_roles.sql),
+# which may only append to the decision audit.
+psql -q "$conninfo" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'calldesk_server') THEN CREATE ROLE calldesk_server LOGIN IN ROLE calldesk_app; END IF; END \$\$"
 
 # add_user NAME ROLE [OPTIONS...]: a taken name (exit 1) is fine.
 add_user() {

@@ -300,6 +300,8 @@ static const struct cfg_param cfg_params[] = {
 	      31536000, 0),
 	P_OF("database", "conninfo", PT_STRING, db_conninfo, NULL,
 	     PF_REQUIRED | PF_RESTART),
+	P_OF("database", "migrate_conninfo", PT_STRING, db_migrate_conninfo, "",
+	     PF_OPTIONAL | PF_RESTART),
 	P_INT("database", "pool_size", db_pool_size, "4", 1, 64, PF_RESTART),
 	P_INT("database", "connect_timeout", db_connect_timeout, "5", 1, 300,
 	      PF_RESTART),

@@ -129,6 +129,8 @@ struct config {
 
 	/* [database] */
 	char *db_conninfo;
+	char *db_migrate_conninfo; /* --migrate as the schema's owner; NULL:
+				      db_conninfo */
 	int db_pool_size;
 	int db_connect_timeout;    /* seconds, default 5 */
 	int db_query_timeout;      /* seconds, default 10 */

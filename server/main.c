@@ -383,7 +383,9 @@ int main(int argc, char **argv)
 	if (check)
 		rc = 0;
 	else if (migrate)
-		rc = migrate_run(cfg->db_conninfo);
+		rc = migrate_run(cfg->db_migrate_conninfo != NULL
+					 ? cfg->db_migrate_conninfo
+					 : cfg->db_conninfo);
 	else if (nu.name != NULL)
 		rc = usertool_add(cfg, &nu);
 	else

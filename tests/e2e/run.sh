@@ -181,7 +181,8 @@ argon2_t_cost = 1
 argon2_m_cost = 1024
 
 [database]
-conninfo = $pgconn
+conninfo = ${pgconn/user=postgres/user=calldesk_server}
+migrate_conninfo = $pgconn
 pool_size = 4
 connect_timeout = 5
 query_timeout = 10
@@ -193,6 +194,10 @@ EOF
 "$server_bin" -c "$conf" --check >>"$log" 2>&1 ||
 	fail_setup "calldeskd --check refused the generated configuration"
 "$server_bin" -c "$conf" --migrate >>"$log" 2>&1 || fail_setup "calldeskd --migrate"
+# The server logs in as a member of calldesk_app (schema/012_roles.sql),
+# which may only append to the decision audit.
+psql -q "$pgconn" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'calldesk_server') THEN CREATE ROLE calldesk_server LOGIN IN ROLE calldesk_app; END IF; END \$\$" >>"$log" 2>&1 ||
+	fail_setup "creating the server's database role"
 
 add_user() {
 	local name=$1
