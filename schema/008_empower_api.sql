@@ -355,7 +355,9 @@ BEGIN
 		       justify_by = NULL
 		 WHERE id = e.complaint_id;
 		IF e.amount IS NOT NULL THEN
-			-- Charged to the approver's budget and the customer's total.
+			-- Charged to the approver's budget and the customer's total,
+			-- under the customer's lock like every grant.
+			PERFORM 1 FROM customers WHERE id = c.customer_id FOR UPDATE;
 			INSERT INTO grants (complaint_id, customer_id, granted_by, action, amount, escalation_id)
 			VALUES (e.complaint_id, c.customer_id, p_uid, e.action, e.amount, p_id);
 		END IF;
