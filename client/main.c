@@ -1,7 +1,8 @@
 /* main.c: calldesk, the console client. Options, the password, and the
  * choice of mode (OPERATIONS.md): one request (-e), a script on standard
- * input, or the interactive prompt. Exit 0 on OK, 1 on NO/BAD, 2 on ERR,
- * a failed login or no connection; the worst one for several requests. */
+ * input, the interactive prompt, or the supervisor board (--watch). Exit
+ * 0 on OK, 1 on NO/BAD, 2 on ERR, a failed login or no connection; the
+ * worst one for several requests. */
 #include <getopt.h>
 #include <locale.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "board.h"
 #include "repl.h"
 #include "run.h"
 #include "session.h"
@@ -25,6 +27,9 @@
 #define DEFAULT_PORT "7443"
 #define CONNECT_TIMEOUT_MS 10000
 #define SCRIPT_REPLY_TIMEOUT_MS 300000
+/* The board redraws while it waits for nothing else: an answer that takes
+ * longer than this is treated as a lost connection (and retried). */
+#define BOARD_REPLY_TIMEOUT_MS 30000
 #define MAX_EXEC 64
 #define LOGIN_TRIES 3
 
@@ -205,8 +210,8 @@ int main(int argc, char **argv)
 
 	enum mode mode = o.watch ? MODE_WATCH : o.nexec > 0 ? MODE_EXEC :
 			 isatty(STDIN_FILENO) ? MODE_INTERACTIVE : MODE_SCRIPT;
-	if (mode == MODE_WATCH) {
-		fprintf(stderr, "calldesk: --watch is not yet available\n");
+	if (mode == MODE_WATCH && (o.nexec > 0 || o.raw)) {
+		fprintf(stderr, "calldesk: --watch takes neither -e nor --raw\n");
 		return RUN_FAILED;
 	}
 
@@ -241,12 +246,13 @@ int main(int argc, char **argv)
 		.user = o.user,
 		.password = password,
 		.track_state = mode == MODE_INTERACTIVE,
-		.reply_timeout_ms = mode == MODE_INTERACTIVE ?
-				    -1 : SCRIPT_REPLY_TIMEOUT_MS,
+		.reply_timeout_ms = mode == MODE_INTERACTIVE ? -1 :
+				    mode == MODE_WATCH ? BOARD_REPLY_TIMEOUT_MS :
+				    SCRIPT_REPLY_TIMEOUT_MS,
 		.on_push = run_push,
 		.push_ctx = &r,
 		.interrupt = mode == MODE_INTERACTIVE ? repl_interrupt_flag() :
-			     NULL,
+			     mode == MODE_WATCH ? board_interrupt_flag() : NULL,
 	};
 	enum run_code worst = RUN_FAILED;
 	bool ready = session_init(&s, &sp);
@@ -271,8 +277,15 @@ int main(int argc, char **argv)
 		case MODE_INTERACTIVE:
 			worst = repl_run(&r);
 			break;
-		case MODE_WATCH:
+		case MODE_WATCH: {
+			char where[300];
+			snprintf(where, sizeof where, "%s:%s", o.conn.host,
+				 o.conn.port);
+			struct board_opts bo = {.color = !no_color(),
+						.where = where};
+			worst = board_run(&s, &bo);
 			break;
+		}
 		}
 	}
 

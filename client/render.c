@@ -1,7 +1,9 @@
 /* render.c: the client's answers for people. Scripts use --raw instead,
  * so nothing here is meant to be parsed: it is meant to be read. */
-/* wcwidth() */
+/* wcwidth(); the build may define it already (ncurses' flags do). */
+#ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
+#endif
 
 #include "render.h"
 
