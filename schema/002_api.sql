@@ -439,8 +439,10 @@ BEGIN
 	-- (in open time) starts again now.
 	UPDATE complaints
 	   SET state = 'assigned',
-	       resolve_by = cd_deadline(now(), cd_open_seconds(waiting_since, resolve_by, calendar),
-	                                calendar),
+	       resolve_by = CASE WHEN calendar IS NULL
+	                         THEN resolve_by + (now() - waiting_since)
+	                         ELSE cd_deadline(now(), cd_open_seconds(waiting_since, resolve_by,
+	                                                                 calendar), calendar) END,
 	       waiting_since = NULL, waiting_until = NULL
 	 WHERE id = p_complaint AND state = 'waiting'
 	RETURNING resolve_by INTO rb;

@@ -219,14 +219,22 @@ void rq_fail_db(struct request *rq, const struct db_result *r, bool sent)
 
 /* A statement answers RETRY when the facts a decision was made on moved
  * before it could act: the handler decides again (a few times at most). */
-#define RQ_MAX_RETRIES 5
+#define RQ_MAX_RETRIES 64
+
+static bool is_retry(PGresult *res)
+{
+	return PQntuples(res) >= 1 && strcmp(PQgetvalue(res, 0, 0), "RETRY") == 0;
+}
 
 static bool wants_retry(struct request *rq, PGresult *res)
 {
-	return rq->retry_fn != NULL && PQntuples(res) >= 1 &&
-	       strcmp(PQgetvalue(res, 0, 0), "RETRY") == 0 &&
+	return rq->retry_fn != NULL && is_retry(res) &&
 	       rq->retries < RQ_MAX_RETRIES;
 }
+
+/* Still moving after every retry: nothing was changed, say so. */
+static const char contention_msg[] =
+	"too many concurrent changes to the same budget; nothing was changed";
 
 static void rq_restart(struct request *rq)
 {
@@ -242,6 +250,10 @@ static void finish_rendered(struct request *rq, PGresult *res)
 {
 	if (wants_retry(rq, res)) {
 		rq_restart(rq);
+		return;
+	}
+	if (is_retry(res)) {
+		rq_fail(rq, CD_DB_UNAVAILABLE, contention_msg);
 		return;
 	}
 	if (!render_rows(rq, res)) {
@@ -335,6 +347,14 @@ static void idem_ran(struct request *rq, PGresult *res)
 {
 	if (wants_retry(rq, res)) {
 		idem_query(rq, IDEM_RETRY, "ROLLBACK", 0, NULL);
+		return;
+	}
+	if (is_retry(res)) {
+		sbuf_reset(&rq->out);
+		proto_put_error(&rq->out, rq->pr.tag, CD_DB_UNAVAILABLE,
+				contention_msg, true, NULL);
+		rq->ok = false;
+		idem_rollback(rq);
 		return;
 	}
 	if (!render_rows(rq, res)) {

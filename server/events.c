@@ -86,6 +86,9 @@ static void deliver(struct events *ev, struct session *s, struct ev_line *l)
 		ev->dropped++;
 		log_warn("%s@%s: watcher too slow, dropped", s->user, s->peer);
 		s->watching = false;
+		/* The backlog will never be read in time: drop what has not
+		 * reached TLS yet so that the BYE is not stuck behind it. */
+		evbuffer_drain(out, evbuffer_get_length(out));
 		session_bye(s, CD_BYE_OVERLOADED, "too slow to read events");
 	}
 }

@@ -32,5 +32,14 @@
 
 int e2e_group_session(void);
 int e2e_group_customer(void);
+int e2e_group_interaction(void);
+int e2e_group_complaint(void);
+int e2e_group_catalog(void);
+int e2e_group_users(void);
+int e2e_group_idem(void);
+int e2e_group_robust(void);
+int e2e_group_empower(void);
+int e2e_group_race(void);
+int e2e_group_routing(void);
 
 #endif

@@ -617,6 +617,13 @@ static const struct {
 	{ "customer", e2e_group_customer },
 	{ "interaction", e2e_group_interaction },
 	{ "complaint", e2e_group_complaint },
+	{ "catalog", e2e_group_catalog },
+	{ "users", e2e_group_users },
+	{ "idem", e2e_group_idem },
+	{ "robust", e2e_group_robust },
+	{ "empower", e2e_group_empower },
+	{ "race", e2e_group_race },
+	{ "routing", e2e_group_routing },
 	/* { "customer", e2e_group_customer }, ... one line per group */
 };
 

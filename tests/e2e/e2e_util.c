@@ -255,6 +255,14 @@ static struct tc_resp *vreq(tc_conn *c, const char *fmt, va_list ap)
 	return r;
 }
 
+void e2e_resp_at(struct tc_resp *r, const char *word, const char *code,
+		 const char *file, int line)
+{
+	if (r->code == NULL)
+		r->code = "";
+	tc_expect_at(r, word, code, file, line);
+}
+
 struct tc_resp *e2e_ok_at(const char *file, int line, tc_conn *c,
 			  const char *fmt, ...)
 {
@@ -264,7 +272,7 @@ struct tc_resp *e2e_ok_at(const char *file, int line, tc_conn *c,
 	va_start(ap, fmt);
 	r = vreq(c, fmt, ap);
 	va_end(ap);
-	tc_expect_at(r, "OK", NULL, file, line);
+	e2e_resp_at(r, "OK", NULL, file, line);
 	return r;
 }
 
@@ -278,7 +286,7 @@ struct tc_resp *e2e_expect_at(const char *file, int line, tc_conn *c,
 	va_start(ap, fmt);
 	r = vreq(c, fmt, ap);
 	va_end(ap);
-	tc_expect_at(r, word, code, file, line);
+	e2e_resp_at(r, word, code, file, line);
 	return r;
 }
 

@@ -97,6 +97,14 @@ struct tc_resp *e2e_ok_at(const char *file, int line, tc_conn *c,
 			  const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* TC_EXPECT for an answer already collected. It also copes with a final
+ * line without code= (tclient's messages then print code "", instead of
+ * reading a NULL). */
+#define E2E_RESP(r, word, code) \
+	e2e_resp_at((r), (word), (code), __FILE__, __LINE__)
+void e2e_resp_at(struct tc_resp *r, const char *word, const char *code,
+		 const char *file, int line);
+
 /* Sends a request and expects WORD code=CODE. */
 #define E2E_EXPECT(c, word, code, ...) \
 	e2e_expect_at(__FILE__, __LINE__, (c), (word), (code), __VA_ARGS__)
