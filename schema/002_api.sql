@@ -597,7 +597,7 @@ BEGIN
 		UPDATE interactions SET complaint_id = c.id
 		 WHERE id = p_interaction AND complaint_id IS NULL;
 	END IF;
-	PERFORM cd_history(c.id, p_uid, 'opened', p_summary);
+	PERFORM cd_history(c.id, p_uid, 'opened', '');
 	RETURN NEXT cd_ok('complaint', c.id::text, 'state', c.state, 'queue', c.queue,
 	                  'respond_by', cd_ts(c.respond_by), 'resolve_by', cd_ts(c.resolve_by));
 END $$;
@@ -716,7 +716,7 @@ BEGIN
 	CASE p_verb
 	WHEN 'take' THEN
 		UPDATE complaints SET state = 'assigned', assignee_id = p_uid WHERE id = p_id;
-		PERFORM cd_history(p_id, p_uid, 'assigned', cd_user_name(p_uid));
+		PERFORM cd_history(p_id, p_uid, 'assigned', '');
 		RETURN NEXT cd_ok('state', 'assigned');
 	WHEN 'wait' THEN
 		UPDATE complaints SET state = 'waiting', waiting_since = now(), waiting_until = p_until

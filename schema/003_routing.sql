@@ -128,7 +128,7 @@ BEGIN
 	PERFORM set_config('calldesk.actor', p_uid::text, true);
 	UPDATE complaints SET state = 'assigned', assignee_id = p_uid WHERE id = cid
 	RETURNING * INTO c;
-	PERFORM cd_history(cid, p_uid, 'assigned', cd_user_name(p_uid));
+	PERFORM cd_history(cid, p_uid, 'assigned', '');
 	RETURN NEXT ROW('OK', cd_complaint_fields(c))::cd_line;
 END $$;
 
@@ -158,7 +158,7 @@ BEGIN
 	   SET assignee_id = aid,
 	       state = CASE WHEN state IN ('new', 'reopened') THEN 'assigned' ELSE state END
 	 WHERE id = p_id;
-	PERFORM cd_history(p_id, p_uid, 'assigned', p_agent);
+	PERFORM cd_history(p_id, p_uid, 'assigned', '');
 	RETURN NEXT cd_ok();
 END $$;
 

@@ -56,7 +56,33 @@ make -j2
 
 say "make check (sanitizers=$sanitizers)"
 rc=0
-make -j2 check VERBOSE=1 || rc=$?
+# One test program at a time: the end-to-end suites each run a PostgreSQL
+# cluster and a server, and their timeouts are honest on two cores only
+# when they do not compete.
+make -j1 check VERBOSE=1 || rc=$?
+
+# The unit tests once more under valgrind (the sanitizer build already
+# checks them with ASan and UBSan).
+vg_pass=0
+vg_fail=0
+if [ "$sanitizers" = no ] && command -v valgrind >/dev/null 2>&1; then
+	say "unit tests under valgrind"
+	for t in tests/unit/test_*; do
+		[ -x "$t" ] && [ -f "$t.c" ] || continue
+		if (cd tests/unit && CALLDESK_UNIT_DIR="$top/tests/unit" srcdir="$top" \
+			valgrind -q --error-exitcode=1 --leak-check=full \
+			--errors-for-leak-kinds=definite,indirect "./$(basename "$t")") \
+			>"$t.valgrind.log" 2>&1; then
+			vg_pass=$((vg_pass + 1))
+		else
+			vg_fail=$((vg_fail + 1))
+			echo "valgrind: $t failed:"
+			tail -n 30 "$t.valgrind.log"
+			rc=1
+		fi
+	done
+	echo "valgrind: $vg_pass passed, $vg_fail failed"
+fi
 
 # A closing line that counts test programs, for people and for CI logs.
 # (On failure VERBOSE=1 has already printed test-suite.log and the logs of
@@ -72,7 +98,7 @@ if [ -f test-suite.log ]; then
 	fail=$(($(count FAIL) + $(count XPASS) + $(count ERROR)))
 	echo
 	echo "test.sh: test programs of make check, sanitizers=$sanitizers:"
-	echo "check: $pass passed, $fail failed, $skip skipped"
+	echo "check: $((pass + vg_pass)) passed, $((fail + vg_fail)) failed, $skip skipped"
 	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
 		cat test-suite.log
 	fi

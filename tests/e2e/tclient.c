@@ -1115,6 +1115,10 @@ static bool take_line(struct tc_conn *c, struct tc_resp *r, char *line)
 				snprintf(r->word, sizeof(r->word), "%s",
 					 finals[i]);
 				r->code = keep(r, tc_field(line, "code"));
+				/* A final line without code= (OK) still has
+				 * a code to print: "". */
+				if (r->code == NULL)
+					r->code = "";
 				return true;
 			}
 		push(&r->rows, &r->nrows, &r->caprows, line);
