@@ -57,23 +57,27 @@ static struct repl *repl_of(EditLine *el)
 	return p;
 }
 
-/* "alice (ready)> ", "alice (ready, in-interaction)> " */
+/* "alice (ready) [3 waiting]> ", "alice (ready, in-interaction)> " */
 static char *prompt_fn(EditLine *el)
 {
 	struct repl *p = repl_of(el);
 	const struct session *s = p->r->s;
 
+	char waiting[32] = "";
+
+	if (session_connected(s) && s->waiting >= 0)
+		snprintf(waiting, sizeof waiting, " [%ld waiting]", s->waiting);
 	if (!session_connected(s))
 		snprintf(p->prompt, sizeof p->prompt, "%s (disconnected)> ",
 			 s->p.user);
 	else if (s->state[0] == '\0')
-		snprintf(p->prompt, sizeof p->prompt, "%s> ", s->p.user);
+		snprintf(p->prompt, sizeof p->prompt, "%s%s> ", s->p.user, waiting);
 	else if (s->activity[0] != '\0' && strcmp(s->activity, "idle") != 0)
-		snprintf(p->prompt, sizeof p->prompt, "%s (%s, %s)> ",
-			 s->p.user, s->state, s->activity);
+		snprintf(p->prompt, sizeof p->prompt, "%s (%s, %s)%s> ",
+			 s->p.user, s->state, s->activity, waiting);
 	else
-		snprintf(p->prompt, sizeof p->prompt, "%s (%s)> ", s->p.user,
-			 s->state);
+		snprintf(p->prompt, sizeof p->prompt, "%s (%s)%s> ", s->p.user,
+			 s->state, waiting);
 	return p->prompt;
 }
 

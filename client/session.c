@@ -300,8 +300,76 @@ static enum session_status login(struct session *s)
 		return SESSION_NO_CONNECTION;
 	}
 	copy_field(s->role, sizeof s->role, &resp.final, "role");
+	copy_field(s->skills, sizeof s->skills, &resp.final, "skills");
+	s->queues_known = false;
+	s->waiting = -1;
 	response_clear(&resp);
 	return SESSION_DONE;
+}
+
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p != '\0';) {
+		size_t len = strcspn(p, ",");
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len + (p[len] == ',' ? 1 : 0);
+	}
+	return false;
+}
+
+static void add_queue(struct session *s, const char *q)
+{
+	size_t len = strlen(s->my_queues);
+	if (in_list(s->my_queues, q) || len + strlen(q) + 2 > sizeof s->my_queues)
+		return;
+	snprintf(s->my_queues + len, sizeof s->my_queues - len, "%s%s",
+		 len > 0 ? "," : "", q);
+}
+
+/* The queues the user's skills cover, from CATEGORY LIST. */
+static void learn_queues(struct session *s)
+{
+	struct response resp = {0};
+	s->my_queues[0] = '\0';
+	if (session_request(s, "CATEGORY LIST", &resp) == SESSION_DONE &&
+	    response_is(&resp, "OK")) {
+		for (size_t i = 0; i < resp.nrows; i++) {
+			const char *cat = proto_get(&resp.rows[i], "category");
+			const char *q = proto_get(&resp.rows[i], "queue");
+			if (cat == NULL || q == NULL)
+				continue;
+			if (in_list(s->skills, cat) || in_list(s->skills, q))
+				add_queue(s, q);
+		}
+		s->queues_known = true;
+	}
+	response_clear(&resp);
+}
+
+/* QUEUE LIST, quietly: complaints waiting in the user's queues. */
+static void refresh_waiting(struct session *s)
+{
+	struct response resp = {0};
+	if (!s->queues_known)
+		learn_queues(s);
+	if (!s->queues_known || s->my_queues[0] == '\0') {
+		s->waiting = -1;
+		return;
+	}
+	if (session_request(s, "QUEUE LIST", &resp) == SESSION_DONE &&
+	    response_is(&resp, "OK")) {
+		long total = 0;
+		for (size_t i = 0; i < resp.nrows; i++) {
+			const char *q = proto_get(&resp.rows[i], "queue");
+			const char *w = proto_get(&resp.rows[i], "waiting");
+			if (q != NULL && w != NULL && in_list(s->my_queues, q))
+				total += strtol(w, NULL, 10);
+		}
+		s->waiting = total;
+	}
+	response_clear(&resp);
 }
 
 /* STATE, quietly, for the prompt. */
@@ -316,6 +384,7 @@ static void refresh_state(struct session *s)
 			   "activity");
 	}
 	response_clear(&resp);
+	refresh_waiting(s);
 }
 
 enum session_status session_connect(struct session *s)
@@ -434,5 +503,10 @@ enum session_status session_request(struct session *s, const char *body,
 		}
 		response_clear(&quiet);
 	}
+	/* Whatever the command was, the prompt's waiting count may have
+	 * moved (not for the quiet requests that compute it). */
+	if (!body_is(body, "QUEUE", "LIST") && !body_is(body, "CATEGORY", "LIST") &&
+	    !body_is(body, "STATE", NULL))
+		refresh_waiting(s);
 	return st;
 }

@@ -57,6 +57,14 @@ struct session {
 	char role[16];
 	char state[16];
 	char activity[24];
+	/* For the prompt: the user's skills (login answer), the queues they
+	 * serve (skills that are queues, and the queues of skills that are
+	 * categories), and how many complaints wait there; waiting is -1
+	 * when unknown. */
+	char skills[512];
+	char my_queues[512];
+	bool queues_known;
+	long waiting;
 	/* The last * BYE code, "" if none since the last connection. */
 	char bye[24];
 	/* The login was refused (code in login_code): reconnecting with the
