@@ -41,5 +41,6 @@ int e2e_group_robust(void);
 int e2e_group_empower(void);
 int e2e_group_race(void);
 int e2e_group_routing(void);
+int e2e_group_reload(void);
 
 #endif

@@ -624,6 +624,7 @@ static const struct {
 	{ "empower", e2e_group_empower },
 	{ "race", e2e_group_race },
 	{ "routing", e2e_group_routing },
+	{ "reload", e2e_group_reload },
 	/* { "customer", e2e_group_customer }, ... one line per group */
 };
 
