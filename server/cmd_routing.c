@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "db.h"
 #include "events.h"
 #include "fsm.h"
 #include "handlers.h"
@@ -43,6 +44,11 @@ static void watch_started(struct request *rq, PGresult *res)
 void cmd_watch(struct request *rq)
 {
 	const char *only = rq_arg(rq, "queues");
+	/* The database check comes before the objects named (PROTOCOL §2). */
+	if (!db_pool_up(rq->srv->db)) {
+		rq_fail(rq, CD_DB_UNAVAILABLE, "database unavailable");
+		return;
+	}
 	if (only != NULL && only[0] != '\0') {
 		char list[512], *save = NULL;
 		snprintf(list, sizeof list, "%s", only);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "server.h"
 #include "throttle.h"
+#include "values.h"
 
 struct login_ctx {
 	bool found;
@@ -48,7 +49,9 @@ static void login_fail(struct request *rq)
 	struct login_ctx *c = rq->ctx;
 	throttle_failure(rq->srv->throttle, rq_arg(rq, "user"), c->addr,
 			 rq->cfg->login_max_failures, time(NULL));
-	log_info("%s: failed login for %s", rq->s->peer, rq_arg(rq, "user"));
+	const char *u = rq_arg(rq, "user");
+	log_info("%s: failed login for %s", rq->s->peer,
+		 val_name(u) ? u : "(not a user name)");
 	rq_fail(rq, CD_AUTH_FAILED, "wrong user or password");
 }
 
@@ -66,6 +69,12 @@ static void login_registered(struct request *rq, PGresult *res)
 	snprintf(s->skills, sizeof s->skills, "%s", c->skills);
 	snprintf(s->team, sizeof s->team, "%s", c->team);
 	snprintf(s->dept, sizeof s->dept, "%s", c->dept);
+	if (s->dead) {
+		/* The client left while cd_session_start ran: its
+		 * connection must not stay counted. */
+		session_unregister(s);
+		return;
+	}
 	/* Lines already received were sent before the answer: they keep the
 	 * shorter limit of PROTOCOL §2. */
 	if (!s->dead)

@@ -46,14 +46,14 @@ static const struct arg_spec a_password[] = {
 };
 static const struct arg_spec a_user_add[] = {
 	NAME("name", REQ), ENUM("role", REQ, roles), INT("tier", OPT, 1, 9),
-	{ "skills", ARG_NAMES, OPT, 0, 0, NULL }, NAME("team", OPT),
+	{ "skills", ARG_NAMES, OPT, 0, 511, NULL }, NAME("team", OPT),
 	NAME("dept", OPT), INT("capacity", OPT, 1, 1000),
 	{ "password", ARG_SECRET, REQ, 0, 1024, NULL },
 	END
 };
 static const struct arg_spec a_user_set[] = {
 	NAME("name", REQ), INT("tier", OPT, 1, 9),
-	{ "skills", ARG_NAMES, OPT, 0, 0, NULL }, TEXT0("team", OPT, 32),
+	{ "skills", ARG_NAMES, OPT, 0, 511, NULL }, TEXT0("team", OPT, 32),
 	TEXT0("dept", OPT, 32), INT("capacity", OPT, 1, 1000),
 	BOOL("enabled", OPT), { "password", ARG_SECRET, OPT, 0, 1024, NULL },
 	END
@@ -108,7 +108,7 @@ static const struct arg_spec a_assign[] = {
 	ID("complaint", REQ), { "agent", ARG_USER, REQ, 0, 0, NULL }, END
 };
 static const struct arg_spec a_watch[] = {
-	{ "queues", ARG_NAMES, OPT, 0, 0, NULL }, END
+	{ "queues", ARG_NAMES, OPT, 0, 511, NULL }, END
 };
 static const char *const hstates[] = { "open", "acknowledged", "done", NULL };
 static const struct arg_spec a_handoff_open[] = {

@@ -373,8 +373,7 @@ static void idem_ran(struct request *rq, PGresult *res)
 			   params);
 		return;
 	}
-	if (rq->on_ok != NULL)
-		rq->on_ok(rq, res);
+	/* on_ok runs once the change is committed (IDEM_COMMIT). */
 	const char *params[3] = { rq_uid(rq), rq->idem, rq->body.data };
 	idem_query(rq, IDEM_STORE, "SELECT cd_idem_store($1, $2, $3)", 3,
 		   params);
@@ -440,6 +439,10 @@ static void idem_next(void *arg, const struct db_result *r)
 			sbuf_reset(&rq->out);
 			proto_put_error(&rq->out, rq->pr.tag, CD_DB_UNAVAILABLE,
 					"transaction rolled back", true, NULL);
+		} else if (rq->ok && rq->on_ok != NULL) {
+			/* The side effects of a stored change (sessions
+			 * ended, pushes), now that it is stored. */
+			rq->on_ok(rq, NULL);
 		}
 		rq_finish(rq);
 		break;
@@ -591,6 +594,11 @@ static bool check_value(struct request *rq, size_t i, const char *v,
 		break;
 	case ARG_NAMES: {
 		size_t count;
+		if (a->max > 0 && vlen > (size_t)a->max) {
+			snprintf(msg, msglen, "%s is longer than %lld bytes",
+				 a->key, a->max);
+			return false;
+		}
 		if (!val_name_list(v, &count))
 			what = "a comma-separated list of names";
 		break;

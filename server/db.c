@@ -79,6 +79,7 @@ struct db_pool {
 	int query_timeout;
 	struct db_conn *conns;
 	struct job_queue queue;
+	struct event *dispatch_ev;   /* runs queued work on the next turn */
 	int waiting;
 	unsigned long errors, reconnects;
 };
@@ -206,7 +207,8 @@ static void job_submit(struct job *j)
 	pool->waiting++;
 	tv.tv_sec = pool->connect_timeout;
 	evtimer_add(j->timer, &tv);
-	pool_dispatch(pool);
+	/* Never call back from inside the call that queued the work. */
+	event_active(pool->dispatch_ev, EV_TIMEOUT, 0);
 }
 
 /* ---- connections ----------------------------------------------------- */
@@ -426,6 +428,9 @@ static void conn_socket_cb(evutil_socket_t fd, short what, void *arg)
 			conn_flush(c);
 			if (c->state != CONN_QUERY)
 				return;
+			/* PQflush may have read the answer itself. */
+			if (!c->flushing)
+				what |= EV_READ;
 		}
 		if (what & EV_READ) {
 			conn_read_results(c);
@@ -550,7 +555,12 @@ static void conn_send(struct db_conn *c, const char *sql, int nparams,
 	c->state = CONN_QUERY;
 	if (!PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL,
 			       0)) {
-		conn_lost(c, PQerrorMessage(c->pg));
+		/* Report the loss from the loop, not from inside the caller:
+		 * the query timer fires at once and drops the connection. */
+		log_warn("db: connection %d: cannot send: %s",
+			 (int)(c - c->pool->conns), PQerrorMessage(c->pg));
+		struct timeval now = { 0, 0 };
+		evtimer_add(c->timer, &now);
 		return;
 	}
 	struct timeval tv = { c->pool->query_timeout + 2, 0 };
@@ -589,6 +599,13 @@ static void pool_dispatch(struct db_pool *pool)
 	}
 }
 
+static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pool_dispatch(arg);
+}
+
 /* ---- public ---------------------------------------------------------- */
 
 struct db_pool *db_pool_new(struct event_base *base,
@@ -607,6 +624,9 @@ struct db_pool *db_pool_new(struct event_base *base,
 		 "-c calldesk.minor_digits=%d",
 		 opt->query_timeout * 1000, opt->minor_digits);
 	pool->conninfo = strdup(opt->conninfo);
+	pool->dispatch_ev = event_new(base, -1, 0, dispatch_cb, pool);
+	if (pool->dispatch_ev == NULL)
+		goto fail;
 	pool->notify = opt->notify;
 	pool->notify_arg = opt->notify_arg;
 	if (opt->on_connect != NULL &&
@@ -653,6 +673,8 @@ void db_pool_free(struct db_pool **poolp)
 			PQfinish(c->pg);
 	}
 	free(pool->conns);
+	if (pool->dispatch_ev != NULL)
+		event_free(pool->dispatch_ev);
 	free(pool->conninfo);
 	free(pool->on_connect);
 	free(pool);

@@ -194,8 +194,18 @@ void hasher_free(struct hasher **hp)
 
 void hasher_set_cost(struct hasher *h, uint32_t t_cost, uint32_t m_cost_kib)
 {
+	if (h->t_cost == t_cost && h->m_cost == m_cost_kib)
+		return;
 	h->t_cost = t_cost;
 	h->m_cost = m_cost_kib;
+	/* Unknown users must keep costing what known ones do: a dummy hash
+	 * at the new cost (made here, on a reload, which is rare). Jobs
+	 * already queued hold their own copy of the old one. */
+	char *dummy = hash_password("calldesk-dummy-password", t_cost, m_cost_kib);
+	if (dummy != NULL) {
+		free(h->dummy);
+		h->dummy = dummy;
+	}
 }
 
 static bool hasher_submit(struct hasher *h, bool verify, const char *encoded,

@@ -87,6 +87,18 @@ static void noop_result(void *arg, const struct db_result *r)
 		log_warn("presence update failed: %s", r->message);
 }
 
+void session_unregister(struct session *s)
+{
+	if (!s->registered)
+		return;
+	char uid[24];
+	const char *params[2] = { uid, s->srv->node };
+	snprintf(uid, sizeof uid, "%lld", (long long)s->uid);
+	db_exec(s->srv->db, "SELECT cd_session_end($1, $2)", 2, params,
+		noop_result, NULL);
+	s->registered = false;
+}
+
 /* The connection is gone (EOF, error, or the end of a lingering close). */
 static void session_dead(struct session *s)
 {
@@ -95,14 +107,7 @@ static void session_dead(struct session *s)
 	s->dead = true;
 	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	evtimer_del(s->timer);
-	if (s->registered) {
-		char uid[24];
-		const char *params[2] = { uid, s->srv->node };
-		snprintf(uid, sizeof uid, "%lld", (long long)s->uid);
-		db_exec(s->srv->db, "SELECT cd_session_end($1, $2)", 2, params,
-			noop_result, NULL);
-		s->registered = false;
-	}
+	session_unregister(s);
 	log_debug("%s@%s: closed", s->logged_in ? s->user : "-", s->peer);
 	session_unref(s);
 }
@@ -206,6 +211,10 @@ static void session_pump(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 
+	/* max_line may change on reload: keep the read mark in step. */
+	if (!s->dead)
+		bufferevent_setwatermark(s->bev, EV_READ, 0,
+					 (size_t)cfg->max_line + 1);
 	while (s->cur == NULL && !s->closing && !s->dead && s->handshaken) {
 		if (s->srv->stopping) {
 			session_bye(s, CD_BYE_SHUTDOWN, "server shutting down");

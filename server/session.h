@@ -85,6 +85,10 @@ void session_bye(struct session *s, enum cd_code code, const char *msg);
 /* Queues a line (with its LF) outside any request (pushed events). */
 void session_push(struct session *s, const char *line, size_t len);
 
+/* Undoes cd_session_start for this connection, once, if it was
+ * registered (the connection ended, or it ended during its LOGIN). */
+void session_unregister(struct session *s);
+
 /* Re-arms the idle (or login) deadline. */
 void session_touch(struct session *s);
 

@@ -56,8 +56,10 @@ static void prune(struct throttle *t, time_t now)
 	size_t j = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		struct tentry *e = &t->e[i];
-		bool stale = e->locked_until <= now &&
-			     now - e->last_seen > LOCK_MAX_SECONDS;
+		/* Never locked: forgettable once out of the failure
+		 * window; locked: after a day, when doubling stops mattering. */
+		time_t keep = e->locks > 0 ? LOCK_MAX_SECONDS : WINDOW_SECONDS;
+		bool stale = e->locked_until <= now && now - e->last_seen > keep;
 		if (!stale)
 			t->e[j++] = *e;
 	}
