@@ -5,7 +5,12 @@
  * needs), an optional warm-up, the measurement, and a drain that waits for
  * the answers still owed. Each connection (conn.c) keeps up to `depth`
  * requests in flight; answers come back in order, so a ring of send times
- * indexed by the request number is all the bookkeeping a request needs. */
+ * indexed by the request number is all the bookkeeping a request needs.
+ *
+ * The fanout workload is different: opt.conns watchers send nothing after
+ * their WATCH, and one more connection, the driver, changes its agent
+ * state opt.toggles times, one request at a time; each watcher matches the
+ * driver's agent events to the changes, in order (conn.c). */
 #ifndef CALLDESK_BENCH_H
 #define CALLDESK_BENCH_H
 
@@ -30,7 +35,7 @@
 /* Distinct answer codes counted; the rest go into the last slot. */
 #define BENCH_MAX_CODES 16
 
-enum workload { WL_PING, WL_NOTE, WL_REQUEST };
+enum workload { WL_PING, WL_NOTE, WL_REQUEST, WL_ADVISE, WL_NEXT, WL_FANOUT };
 
 /* What the command line says (options.c). Strings point into argv or into
  * `users_buf`; nothing here changes after parsing. */
@@ -50,6 +55,10 @@ struct options {
 	double seconds, warmup, setup_timeout, drain_timeout;
 	unsigned connect_burst;         /* handshakes in progress at once */
 	bool idem;                      /* add idem=KEY to every measured request */
+	const char *advise_args;        /* WL_ADVISE: what follows complaint=ID */
+	const char *driver;             /* WL_FANOUT: the agent whose state changes */
+	unsigned toggles;               /* WL_FANOUT: state changes to make */
+	unsigned interval_ms;           /* WL_FANOUT: pause after each answer */
 };
 
 enum phase { PH_SETUP, PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_DONE };
@@ -81,8 +90,9 @@ struct bench {
 	bool host_is_ip;
 	const char *verify_name;        /* the name or address the certificate must show */
 
-	struct conn *conns;             /* opt.conns of them */
-	uint64_t *sent_at;              /* opt.conns * opt.depth send times (ns) */
+	struct conn *conns;             /* nconns of them */
+	unsigned nconns;                /* opt.conns, and the fanout driver */
+	uint64_t *sent_at;              /* nconns * opt.depth send times (ns) */
 	unsigned next_connect;          /* the next connection to start */
 	bool starting;                  /* inside conns_connect_more */
 	unsigned connecting;            /* handshakes in progress */
@@ -102,6 +112,28 @@ struct bench {
 	int signal;                     /* the last one received, re-raised at exit */
 
 	char *note_text;                /* WL_NOTE: opt.note_size bytes, owned */
+
+	/* WL_ADVISE: the decisions answered (measured OKs). */
+	uint64_t allow, escalate, deny;
+
+	/* WL_NEXT: every complaint answered OK, in any phase (ids, owned),
+	 * the NO empty answers, and connections told empty with nothing in
+	 * flight: they send no more. */
+	uint64_t *taken;
+	size_t ntaken, taken_cap;
+	uint64_t empty;
+	unsigned exhausted;
+
+	/* WL_FANOUT */
+	uint64_t *toggle_at;            /* opt.toggles send times (ns), owned */
+	unsigned toggles_sent;
+	unsigned watching;              /* watchers running when the changes began */
+	bool driver_ready;              /* the driver is running */
+	struct event *toggle_timer;     /* the pause between two changes */
+	struct hist hist_req;           /* the driver's answers, ns */
+	uint64_t ev_matched;            /* (watcher, change) pairs delivered */
+	uint64_t ev_stray;              /* driver events matching no change */
+	uint64_t t_first_event, t_last_event;
 	char run_id[16];                /* --idem: keys are RUN.CONN.SEQ */
 	struct hist hist;               /* latency of OK answers, ns */
 	struct counters c;
@@ -127,6 +159,11 @@ void bench_conn_gone(struct bench *b);
 void bench_answered(struct bench *b);
 /* May another request be sent now? Counts it when so. */
 bool bench_may_send(struct bench *b);
+/* next: a connection was told the queues are empty and has nothing in
+ * flight; when all are, the run is over. */
+void bench_exhausted(struct bench *b);
+/* fanout: the driver's change was answered; the next one after the pause. */
+void bench_toggled(struct bench *b);
 /* Counts an answer code under `name` ("NO auth-failed"). */
 void bench_count_code(struct bench *b, const char *cls, const char *code, bool setup);
 /* Prints a message about connection i to stderr, the first few times only. */
@@ -143,5 +180,11 @@ void conns_start(struct bench *b, uint64_t now);
 void conns_drop_unready(struct bench *b);
 /* Closes and frees every connection. */
 void conns_free(struct bench *b);
+/* fanout: the driver sends the next state change. */
+void conns_toggle(struct bench *b, uint64_t now);
+/* fanout: has every running watcher seen every change sent? */
+bool conns_caught_up(const struct bench *b);
+/* fanout: the state the driver asks for in change number k (0-based). */
+const char *toggle_state(unsigned k);
 
 #endif

@@ -4,7 +4,13 @@
  * Requests during the run are tagged t1, t2, ...; answers come in order, so
  * the oldest request in flight is number last_seq - inflight + 1, and its
  * send time sits in slot (number % depth) of the connection's ring. The set-up
- * requests, one at a time, have fixed tags (L, C, I). */
+ * requests, one at a time, have fixed tags (L, C, I, F, S, W).
+ *
+ * Set-up per workload, after LOGIN: note adds a customer (C) and starts an
+ * interaction (I); advise finds a complaint assigned to the user (F:
+ * COMPLAINT LIST); next sets the user ready (S); fanout watchers send WATCH
+ * (W) and wait for the snapshot's end, the driver sets itself not-ready
+ * (S), so that its first change, to ready, is a change. */
 #include "bench.h"
 
 #include <errno.h>
@@ -31,6 +37,10 @@ enum conn_state {
 	CS_LOGIN,       /* LOGIN sent */
 	CS_CUSTOMER,    /* note: CUSTOMER ADD sent */
 	CS_INTERACTION, /* note: INTERACTION START sent */
+	CS_FIND,        /* advise: COMPLAINT LIST sent */
+	CS_STATE,       /* next, fanout driver: STATE SET sent */
+	CS_WATCH,       /* fanout watcher: WATCH sent */
+	CS_SNAPSHOT,    /* fanout watcher: WATCH answered, the snapshot coming */
 	CS_READY,       /* set up, waiting for the run */
 	CS_RUNNING,     /* the pipeline is on */
 	CS_CLOSED,
@@ -46,6 +56,11 @@ struct conn {
 	uint64_t *sent_at;      /* depth send times, ns: b->sent_at + index * depth */
 	char *body;             /* what follows the tag, without the LF: built once */
 	size_t body_len;
+	bool driver;            /* fanout: the connection that changes state */
+	bool stopped;           /* next: refused (empty queues): sends no more */
+	bool exhausted;         /* next: stopped with nothing in flight, counted */
+	unsigned next_toggle;   /* fanout watcher: the first change not yet seen */
+	char complaint[24];     /* advise: the complaint found during set-up */
 };
 
 enum answer { A_OK, A_NO, A_BAD, A_ERR, A_ROW, A_OTHER };
@@ -138,6 +153,12 @@ static void conn_close(struct conn *c)
 		b->connecting--;
 		conns_connect_more(b);
 	}
+	if (c->exhausted) {
+		c->exhausted = false;
+		b->exhausted--;
+	}
+	if (c->driver)
+		b->driver_ready = false;
 	if (was == CS_RUNNING) {
 		b->c.unanswered += c->inflight;
 		b->inflight -= c->inflight;
@@ -210,7 +231,7 @@ static void send_login(struct conn *c)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	evbuffer_add_printf(out, "L LOGIN user=%s password=",
-		b->opt.users[c->index % b->opt.nusers]);
+		c->driver ? b->opt.driver : b->opt.users[c->index % b->opt.nusers]);
 	add_quoted(out, b->opt.password);
 	evbuffer_add(out, "\n", 1);
 	c->state = CS_LOGIN;
@@ -218,7 +239,7 @@ static void send_login(struct conn *c)
 
 /* The text that follows each request's tag, up to the line end (refill
  * adds the idempotency key, if any, and the LF), built once per connection. */
-static bool set_body(struct conn *c, const char *interaction)
+static bool set_body(struct conn *c, const char *id)
 {
 	struct bench *b = c->b;
 	const char *parts[5] = { NULL };
@@ -234,10 +255,22 @@ static bool set_body(struct conn *c, const char *interaction)
 		break;
 	case WL_NOTE:
 		parts[0] = " INTERACTION NOTE id=";
-		parts[1] = interaction;
+		parts[1] = id;
 		parts[2] = " text=\"";
 		parts[3] = b->note_text;
 		parts[4] = "\"";
+		break;
+	case WL_ADVISE:
+		parts[0] = " ADVISE complaint=";
+		parts[1] = id;
+		parts[2] = " ";
+		parts[3] = b->opt.advise_args;
+		break;
+	case WL_NEXT:
+		parts[0] = " NEXT";
+		break;
+	case WL_FANOUT:
+		parts[0] = ""; /* the driver writes its own lines (conns_toggle) */
 		break;
 	}
 	for (i = 0; i < 5 && parts[i] != NULL; i++)
@@ -257,11 +290,11 @@ static bool set_body(struct conn *c, const char *interaction)
 	return true;
 }
 
-static void become_ready(struct conn *c, const char *interaction)
+static void become_ready(struct conn *c, const char *id)
 {
 	struct bench *b = c->b;
 
-	if (!set_body(c, interaction)) {
+	if (!set_body(c, id)) {
 		conn_close(c);
 		return;
 	}
@@ -279,6 +312,8 @@ static void refill(struct conn *c, uint64_t now)
 	char tag[32];
 	size_t n;
 
+	if (c->stopped || b->opt.workload == WL_FANOUT)
+		return;
 	while (c->inflight < b->opt.depth && bench_may_send(b)) {
 		c->last_seq++;
 		tag[0] = 't';
@@ -305,7 +340,10 @@ static void setup_answer(struct conn *c, enum answer a, const char *line)
 	struct bench *b = c->b;
 	char code[40], id[24];
 	const char *step = c->state == CS_LOGIN ? "LOGIN" :
-		c->state == CS_CUSTOMER ? "CUSTOMER ADD" : "INTERACTION START";
+		c->state == CS_CUSTOMER ? "CUSTOMER ADD" :
+		c->state == CS_INTERACTION ? "INTERACTION START" :
+		c->state == CS_FIND ? "COMPLAINT LIST" :
+		c->state == CS_STATE ? "STATE SET" : "WATCH";
 
 	if (a != A_OK) {
 		if (!line_field(line, "code", code, sizeof(code)))
@@ -317,13 +355,32 @@ static void setup_answer(struct conn *c, enum answer a, const char *line)
 	}
 	switch (c->state) {
 	case CS_LOGIN:
-		if (b->opt.workload != WL_NOTE) {
+		switch (b->opt.workload) {
+		case WL_NOTE:
+			send_line(c, "C CUSTOMER ADD name=bench");
+			c->state = CS_CUSTOMER;
+			return;
+		case WL_ADVISE:
+			send_line(c, "F COMPLAINT LIST assignee=me state=assigned limit=1");
+			c->state = CS_FIND;
+			return;
+		case WL_NEXT:
+			send_line(c, "S STATE SET state=ready");
+			c->state = CS_STATE;
+			return;
+		case WL_FANOUT:
+			if (c->driver) {
+				send_line(c, "S STATE SET state=not-ready");
+				c->state = CS_STATE;
+			} else {
+				send_line(c, "W WATCH");
+				c->state = CS_WATCH;
+			}
+			return;
+		default:
 			become_ready(c, NULL);
 			return;
 		}
-		send_line(c, "C CUSTOMER ADD name=bench");
-		c->state = CS_CUSTOMER;
-		return;
 	case CS_CUSTOMER:
 		if (!line_field(line, "customer", id, sizeof(id)) || !is_id(id))
 			break;
@@ -336,12 +393,71 @@ static void setup_answer(struct conn *c, enum answer a, const char *line)
 			break;
 		become_ready(c, id);
 		return;
+	case CS_FIND:
+		if (c->complaint[0] == '\0') {
+			bench_count_code(b, "set-up", "no complaint assigned", false);
+			bench_complain(b, c->index, "no complaint is assigned to %s"
+				" (COMPLAINT LIST assignee=me state=assigned)",
+				b->opt.users[c->index % b->opt.nusers]);
+			conn_close(c);
+			return;
+		}
+		become_ready(c, c->complaint);
+		return;
+	case CS_STATE:
+		become_ready(c, NULL);
+		return;
+	case CS_WATCH:
+		/* The snapshot follows as pushes, up to type=snapshot-end. */
+		c->state = CS_SNAPSHOT;
+		return;
 	default:
 		break;
 	}
 	b->c.protocol++;
 	bench_complain(b, c->index, "%s: no id in '%s'", step, line);
 	conn_close(c);
+}
+
+/* next: keeps the id of the complaint NEXT gave, to find any given twice. */
+static void next_taken(struct conn *c, const char *line)
+{
+	struct bench *b = c->b;
+	char id[24];
+	uint64_t *grown;
+	size_t cap;
+
+	if (!line_field(line, "complaint", id, sizeof(id)) || !is_id(id)) {
+		b->c.protocol++;
+		bench_complain(b, c->index, "NEXT: no complaint id in '%.200s'", line);
+		return;
+	}
+	if (b->ntaken == b->taken_cap) {
+		cap = b->taken_cap ? 2 * b->taken_cap : 4096;
+		grown = realloc(b->taken, cap * sizeof(*b->taken));
+		if (grown == NULL) {
+			bench_complain(b, c->index, "out of memory for complaint ids");
+			return;
+		}
+		b->taken = grown;
+		b->taken_cap = cap;
+	}
+	b->taken[b->ntaken++] = strtoull(id, NULL, 10);
+}
+
+/* advise: which decision came. */
+static void count_decision(struct bench *b, const char *line)
+{
+	char d[16];
+
+	if (!line_field(line, "decision", d, sizeof(d)))
+		return;
+	if (strcmp(d, "allow") == 0)
+		b->allow++;
+	else if (strcmp(d, "escalate") == 0)
+		b->escalate++;
+	else if (strcmp(d, "deny") == 0)
+		b->deny++;
 }
 
 /* A final answer during the run: count it, refill the pipeline. */
@@ -351,15 +467,33 @@ static void run_answer(struct conn *c, enum answer a, const char *line, uint64_t
 	uint64_t seq = c->last_seq - c->inflight + 1;
 	uint64_t sent = c->sent_at[seq % b->opt.depth];
 	char code[40];
+	bool empty = false;
 
 	c->inflight--;
 	b->inflight--;
-	if (sent >= b->t_measure) {
+	if (b->opt.workload == WL_NEXT) {
+		/* Every complaint given counts for the check, whatever the
+		 * phase; a refusal is not worth repeating: this agent stops.
+		 * Empty queues are the expected end, not an error. */
+		if (a == A_OK) {
+			next_taken(c, line);
+		} else {
+			c->stopped = true;
+			empty = a == A_NO && line_field(line, "code", code, sizeof(code)) &&
+				strcmp(code, "empty") == 0;
+			if (empty)
+				b->empty++;
+		}
+	}
+	if (sent >= b->t_measure && !empty) {
 		b->t_last = now;
 		switch (a) {
 		case A_OK:
 			b->c.ok++;
-			hist_record(&b->hist, now - sent);
+			hist_record(b->opt.workload == WL_FANOUT ? &b->hist_req : &b->hist,
+				now - sent);
+			if (b->opt.workload == WL_ADVISE)
+				count_decision(b, line);
 			break;
 		case A_NO: b->c.no++; break;
 		case A_BAD: b->c.bad++; break;
@@ -371,8 +505,74 @@ static void run_answer(struct conn *c, enum answer a, const char *line, uint64_t
 			bench_count_code(b, answer_name[a], code, false);
 		}
 	}
+	if (c->driver) {
+		bench_toggled(b);
+		if (c->state != CS_CLOSED)
+			bench_answered(b);
+		return;
+	}
 	refill(c, now);
+	if (c->stopped && c->inflight == 0 && !c->exhausted) {
+		c->exhausted = true;
+		b->exhausted++;
+		bench_exhausted(b);
+	}
 	bench_answered(b);
+}
+
+const char *toggle_state(unsigned k)
+{
+	/* The driver starts not-ready: the first change is to ready. */
+	return k % 2 == 0 ? "ready" : "not-ready";
+}
+
+/* fanout: an agent event at a watcher. The changes alternate, so the
+ * event's state names the first change not yet seen that asked for that
+ * state; the ones skipped were missed (counted at the end, as the pairs
+ * expected and not delivered). */
+static void watcher_event(struct conn *c, const char *line, uint64_t now)
+{
+	struct bench *b = c->b;
+	char v[64];
+	unsigned k;
+
+	if (c->state != CS_RUNNING || (b->phase != PH_MEASURE && b->phase != PH_DRAIN))
+		return; /* before the changes: the driver's login, say */
+	if (!line_field(line, "type", v, sizeof(v)) || strcmp(v, "agent") != 0 ||
+		!line_field(line, "user", v, sizeof(v)) || strcmp(v, b->opt.driver) != 0 ||
+		!line_field(line, "state", v, sizeof(v)))
+		return;
+	for (k = c->next_toggle; k < b->toggles_sent; k++)
+		if (strcmp(toggle_state(k), v) == 0)
+			break;
+	if (k >= b->toggles_sent) {
+		b->ev_stray++;
+		return;
+	}
+	hist_record(&b->hist, now - b->toggle_at[k]);
+	b->ev_matched++;
+	if (b->t_first_event == 0)
+		b->t_first_event = now;
+	b->t_last_event = now;
+	c->next_toggle = k + 1;
+	if (b->phase == PH_DRAIN)
+		bench_answered(b);
+}
+
+/* A push: `* EVENT ...`. Returns false when c was closed. */
+static bool handle_event(struct conn *c, const char *line, uint64_t now)
+{
+	char type[32];
+
+	if (c->state == CS_SNAPSHOT) {
+		if (line_field(line, "type", type, sizeof(type)) &&
+			strcmp(type, "snapshot-end") == 0)
+			become_ready(c, NULL);
+		return c->state != CS_CLOSED;
+	}
+	if (c->b->opt.workload == WL_FANOUT && !c->driver)
+		watcher_event(c, line, now);
+	return true;
 }
 
 /* Does the line's first token name the request answered next? */
@@ -385,6 +585,9 @@ static bool tag_expected(const struct conn *c, const char *tag, size_t n)
 	case CS_LOGIN: return n == 1 && tag[0] == 'L';
 	case CS_CUSTOMER: return n == 1 && tag[0] == 'C';
 	case CS_INTERACTION: return n == 1 && tag[0] == 'I';
+	case CS_FIND: return n == 1 && tag[0] == 'F';
+	case CS_STATE: return n == 1 && tag[0] == 'S';
+	case CS_WATCH: return n == 1 && tag[0] == 'W';
 	case CS_RUNNING:
 		if (c->inflight == 0)
 			return false;
@@ -424,6 +627,8 @@ static bool handle_line(struct conn *c, const char *line, uint64_t now)
 			bench_complain(b, c->index, "%s", line);
 			return true;
 		}
+		if (word_len == 5 && memcmp(word, "EVENT", 5) == 0)
+			return handle_event(c, line, now);
 		if (a == A_OTHER || a == A_ROW)
 			return true;
 	} else if (!tag_expected(c, line, tag_len) || a == A_OTHER) {
@@ -433,6 +638,10 @@ static bool handle_line(struct conn *c, const char *line, uint64_t now)
 		return false;
 	}
 	if (a == A_ROW) {
+		if (c->state == CS_FIND && c->complaint[0] == '\0' &&
+			(!line_field(line, "complaint", c->complaint, sizeof(c->complaint)) ||
+			 !is_id(c->complaint)))
+			c->complaint[0] = '\0';
 		b->c.rows++;
 		return true;
 	}
@@ -440,6 +649,9 @@ static bool handle_line(struct conn *c, const char *line, uint64_t now)
 	case CS_LOGIN:
 	case CS_CUSTOMER:
 	case CS_INTERACTION:
+	case CS_FIND:
+	case CS_STATE:
+	case CS_WATCH:
 		setup_answer(c, a, line);
 		return c->state != CS_CLOSED;
 	case CS_RUNNING:
@@ -587,17 +799,24 @@ bool conns_init(struct bench *b)
 {
 	unsigned i;
 
-	b->conns = calloc(b->opt.conns, sizeof(*b->conns));
-	b->sent_at = calloc((size_t)b->opt.conns * b->opt.depth, sizeof(*b->sent_at));
-	if (b->conns == NULL || b->sent_at == NULL) {
-		fprintf(stderr, "calldesk-bench: out of memory for %u connections\n", b->opt.conns);
+	/* fanout: the watchers, then the driver. */
+	b->nconns = b->opt.conns + (b->opt.workload == WL_FANOUT ? 1 : 0);
+	b->conns = calloc(b->nconns, sizeof(*b->conns));
+	b->sent_at = calloc((size_t)b->nconns * b->opt.depth, sizeof(*b->sent_at));
+	if (b->opt.workload == WL_FANOUT)
+		b->toggle_at = calloc(b->opt.toggles, sizeof(*b->toggle_at));
+	if (b->conns == NULL || b->sent_at == NULL ||
+		(b->opt.workload == WL_FANOUT && b->toggle_at == NULL)) {
+		fprintf(stderr, "calldesk-bench: out of memory for %u connections\n", b->nconns);
 		return false;
 	}
-	for (i = 0; i < b->opt.conns; i++) {
+	for (i = 0; i < b->nconns; i++) {
 		b->conns[i].b = b;
 		b->conns[i].index = i;
 		b->conns[i].sent_at = b->sent_at + (size_t)i * b->opt.depth;
 	}
+	if (b->opt.workload == WL_FANOUT)
+		b->conns[b->opt.conns].driver = true;
 	return true;
 }
 
@@ -608,7 +827,7 @@ void conns_connect_more(struct bench *b)
 	if (b->starting)
 		return;
 	b->starting = true;
-	while (b->phase == PH_SETUP && b->next_connect < b->opt.conns &&
+	while (b->phase == PH_SETUP && b->next_connect < b->nconns &&
 		b->connecting < b->opt.connect_burst)
 		conn_start(&b->conns[b->next_connect++]);
 	b->starting = false;
@@ -618,20 +837,53 @@ void conns_start(struct bench *b, uint64_t now)
 {
 	unsigned i;
 
-	for (i = 0; i < b->opt.conns; i++) {
+	b->watching = 0;
+	for (i = 0; i < b->nconns; i++) {
 		struct conn *c = &b->conns[i];
 		if (c->state != CS_READY)
 			continue;
 		c->state = CS_RUNNING;
+		if (c->driver)
+			b->driver_ready = true;
+		else if (b->opt.workload == WL_FANOUT)
+			b->watching++;
 		refill(c, now);
 	}
+}
+
+void conns_toggle(struct bench *b, uint64_t now)
+{
+	struct conn *c = &b->conns[b->opt.conns];
+	unsigned k = b->toggles_sent;
+
+	if (b->opt.workload != WL_FANOUT || c->state != CS_RUNNING || c->inflight > 0 ||
+		k >= b->opt.toggles)
+		return;
+	c->last_seq++;
+	evbuffer_add_printf(bufferevent_get_output(c->bev), "t%" PRIu64 " STATE SET state=%s\n",
+		c->last_seq, toggle_state(k));
+	c->sent_at[c->last_seq % b->opt.depth] = now;
+	b->toggle_at[k] = now;
+	b->toggles_sent = k + 1;
+	c->inflight++;
+	b->inflight++;
+}
+
+bool conns_caught_up(const struct bench *b)
+{
+	unsigned i;
+
+	for (i = 0; i < b->opt.conns && b->opt.workload == WL_FANOUT; i++)
+		if (b->conns[i].state == CS_RUNNING && b->conns[i].next_toggle < b->toggles_sent)
+			return false;
+	return true;
 }
 
 void conns_drop_unready(struct bench *b)
 {
 	unsigned i;
 
-	for (i = 0; i < b->opt.conns; i++) {
+	for (i = 0; i < b->nconns; i++) {
 		struct conn *c = &b->conns[i];
 		if (c->state == CS_IDLE) {
 			/* Never started: counted as failed, nothing to close. */
@@ -649,7 +901,7 @@ void conns_free(struct bench *b)
 {
 	unsigned i;
 
-	for (i = 0; b->conns != NULL && i < b->opt.conns; i++) {
+	for (i = 0; b->conns != NULL && i < b->nconns; i++) {
 		struct conn *c = &b->conns[i];
 		if (c->bev != NULL) {
 			/* A polite close_notify; the socket may be full, no matter. */
@@ -665,6 +917,10 @@ void conns_free(struct bench *b)
 	}
 	free(b->conns);
 	free(b->sent_at);
+	free(b->toggle_at);
+	free(b->taken);
 	b->conns = NULL;
 	b->sent_at = NULL;
+	b->toggle_at = NULL;
+	b->taken = NULL;
 }

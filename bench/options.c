@@ -22,16 +22,22 @@ static const char usage_text[] =
 	"      --cert FILE --key FILE   client certificate, for mutual TLS\n"
 	"  -c, --conns N           connections (default 50)\n"
 	"  -d, --depth D           requests in flight per connection (default 4)\n"
-	"  -s, --seconds S         measure for S seconds (default 10; with --requests,\n"
-	"                          600: a bound, the count ends the run)\n"
+	"  -s, --seconds S         measure for S seconds (default 10; with --requests\n"
+	"                          or fanout, 600: a bound, the count ends the run)\n"
 	"  -n, --requests R        stop after R measured requests\n"
 	"      --warmup S          send for S seconds before measuring (default 0)\n"
-	"  -w, --workload W        ping | note | request (default ping)\n"
+	"  -w, --workload W        ping | note | advise | next | fanout | request\n"
+	"                          (default ping)\n"
 	"  -r, --request 'VERB ..' what each request says after its tag (implies\n"
 	"                          --workload request)\n"
 	"      --note-size B       note workload: bytes of note text (default 256)\n"
 	"      --idem              add a fresh idem=KEY to every request (PROTOCOL\n"
 	"                          section 4: writes take the idempotent path)\n"
+	"      --advise 'K=V ..'   advise workload: what follows complaint=ID\n"
+	"                          (default 'action=refund amount=10.00')\n"
+	"      --driver USER       fanout: the agent whose state changes (same password)\n"
+	"      --toggles N         fanout: state changes to make (default 500)\n"
+	"      --interval MS       fanout: pause after each change's answer (default 10)\n"
 	"  -u, --users a,b,...     log in; connection i uses user i modulo the list\n"
 	"      --password P        their password (default: $CALLDESK_BENCH_PASSWORD)\n"
 	"      --setup-timeout S   seconds to connect and log in (default 30)\n"
@@ -41,14 +47,20 @@ static const char usage_text[] =
 	"\n"
 	"Workloads: ping sends `tN PING`; note adds a customer and starts an\n"
 	"interaction once per connection, then sends `tN INTERACTION NOTE id=ID\n"
-	"text=\"...\"` (a committed write); request sends `tN VERB ...`.\n"
+	"text=\"...\"` (a committed write); advise finds a complaint assigned to\n"
+	"the user (COMPLAINT LIST), then sends `tN ADVISE complaint=ID ...`; next\n"
+	"sets the user ready, then sends `tN NEXT` until the queues are empty and\n"
+	"checks that no complaint came twice; fanout has --conns watchers (WATCH)\n"
+	"and one driver connection that changes its state --toggles times, and\n"
+	"measures from each change sent to its event at each watcher; request\n"
+	"sends `tN VERB ...`.\n"
 	"Prints one human line and one `RESULT key=value ...` line. Exit status:\n"
 	"0 when requests completed with OK, 1 when none did, 2 on a usage error.\n";
 
 enum {
 	OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_NOTE_SIZE,
 	OPT_PASSWORD, OPT_WARMUP, OPT_SETUP_TIMEOUT, OPT_DRAIN_TIMEOUT,
-	OPT_CONNECT_BURST, OPT_IDEM,
+	OPT_CONNECT_BURST, OPT_IDEM, OPT_ADVISE, OPT_DRIVER, OPT_TOGGLES, OPT_INTERVAL,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +84,10 @@ static const struct option long_options[] = {
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "connect-burst", required_argument, NULL, OPT_CONNECT_BURST },
 	{ "idem", no_argument, NULL, OPT_IDEM },
+	{ "advise", required_argument, NULL, OPT_ADVISE },
+	{ "driver", required_argument, NULL, OPT_DRIVER },
+	{ "toggles", required_argument, NULL, OPT_TOGGLES },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -186,8 +202,15 @@ static bool set_workload(struct options *o, const char *w)
 		o->workload = WL_NOTE;
 	else if (strcmp(w, "request") == 0)
 		o->workload = WL_REQUEST;
+	else if (strcmp(w, "advise") == 0)
+		o->workload = WL_ADVISE;
+	else if (strcmp(w, "next") == 0)
+		o->workload = WL_NEXT;
+	else if (strcmp(w, "fanout") == 0)
+		o->workload = WL_FANOUT;
 	else {
-		fprintf(stderr, "calldesk-bench: unknown workload '%s' (ping, note, request)\n", w);
+		fprintf(stderr, "calldesk-bench: unknown workload '%s'"
+			" (ping, note, advise, next, fanout, request)\n", w);
 		return false;
 	}
 	o->workload_name = w;
@@ -219,8 +242,27 @@ static bool check(struct options *o, bool seconds_given, bool workload_given)
 		fprintf(stderr, "calldesk-bench: --request must be one line of printable text\n");
 		return false;
 	}
-	if (o->workload == WL_NOTE && o->nusers == 0) {
-		fprintf(stderr, "calldesk-bench: the note workload needs --users (and a password)\n");
+	if (o->workload != WL_PING && o->workload != WL_REQUEST && o->nusers == 0) {
+		fprintf(stderr, "calldesk-bench: the %s workload needs --users (and a password)\n",
+			o->workload_name);
+		return false;
+	}
+	if (o->advise_args != NULL && (o->workload != WL_ADVISE ||
+		o->advise_args[0] == '\0' || !printable(o->advise_args) ||
+		strlen(o->advise_args) > 1024)) {
+		fprintf(stderr, "calldesk-bench: --advise goes with --workload advise, one line of"
+			" printable text\n");
+		return false;
+	}
+	if (o->advise_args == NULL)
+		o->advise_args = "action=refund amount=10.00";
+	if ((o->workload == WL_FANOUT) != (o->driver != NULL)) {
+		fprintf(stderr, "calldesk-bench: the fanout workload needs --driver USER,"
+			" and only it\n");
+		return false;
+	}
+	if (o->workload == WL_FANOUT && o->idem) {
+		fprintf(stderr, "calldesk-bench: --idem does not go with the fanout workload\n");
 		return false;
 	}
 	if (o->nusers > 0) {
@@ -239,7 +281,7 @@ static bool check(struct options *o, bool seconds_given, bool workload_given)
 		fprintf(stderr, "calldesk-bench: conns x depth is at most %u\n", 16u << 20);
 		return false;
 	}
-	if (!seconds_given && o->requests > 0)
+	if (!seconds_given && (o->requests > 0 || o->workload == WL_FANOUT))
 		o->seconds = 600;
 	return true;
 }
@@ -262,6 +304,8 @@ bool options_parse(struct options *o, int argc, char **argv)
 	o->setup_timeout = 30;
 	o->drain_timeout = 10;
 	o->connect_burst = 64;
+	o->toggles = 500;
+	o->interval_ms = 10;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "H:p:c:d:s:n:w:r:u:h", long_options, NULL)) != -1) {
@@ -326,6 +370,22 @@ bool options_parse(struct options *o, int argc, char **argv)
 				return false;
 			break;
 		case OPT_IDEM: o->idem = true; break;
+		case OPT_ADVISE: o->advise_args = optarg; break;
+		case OPT_DRIVER:
+			if (!valid_user(optarg)) {
+				fprintf(stderr, "calldesk-bench: '%s' is not a user name\n", optarg);
+				return false;
+			}
+			o->driver = optarg;
+			break;
+		case OPT_TOGGLES:
+			if (!parse_unsigned("toggles", optarg, 1, 1000000, &o->toggles))
+				return false;
+			break;
+		case OPT_INTERVAL:
+			if (!parse_unsigned("interval", optarg, 0, 10000, &o->interval_ms))
+				return false;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
