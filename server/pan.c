@@ -121,18 +121,10 @@ static size_t mask_run(char *s, size_t rs, size_t re, size_t nd)
 	return mask_inside(s, rs, re);
 }
 
-size_t pan_mask(const char *in, size_t len, char *out, size_t outlen)
+/* One scan of out[0, len): every run looked at once. Returns the number
+ * of cards masked. */
+static size_t mask_pass(char *out, size_t len)
 {
-	if (outlen <= len) {
-		if (outlen > 0)
-			out[0] = '\0';
-		return PAN_MASK_TOO_SMALL;
-	}
-	/* memmove: the caller may mask in place */
-	if (len > 0 && in != out)
-		memmove(out, in, len);
-	out[len] = '\0';
-
 	size_t count = 0;
 	size_t i = 0;
 	while (i < len) {
@@ -155,5 +147,29 @@ size_t pan_mask(const char *in, size_t len, char *out, size_t outlen)
 		/* masking only touches [rs, i): the scan never meets a star */
 		count += mask_run(out, rs, i, nd);
 	}
+	return count;
+}
+
+size_t pan_mask(const char *in, size_t len, char *out, size_t outlen)
+{
+	if (outlen <= len) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return PAN_MASK_TOO_SMALL;
+	}
+	/* memmove: the caller may mask in place */
+	if (len > 0 && in != out)
+		memmove(out, in, len);
+	out[len] = '\0';
+
+	/* A star ends a run, so a card masked inside a longer run leaves its
+	 * kept digits glued to the digits around it as new, shorter runs,
+	 * which may pass Luhn in turn. Scan again until nothing changes, so
+	 * that masked text masks to itself (pan_mask is idempotent). Every
+	 * pass that masks stars at least three digits, so this ends; a second
+	 * pass only runs when the first masked something. */
+	size_t count = 0, n;
+	while ((n = mask_pass(out, len)) > 0)
+		count += n;
 	return count;
 }

@@ -1,6 +1,7 @@
 /* pan.h: masking card numbers (PANs) in free text before it is stored or
  * logged (issue 7, "Card numbers"). Pure code: no allocation, no global
- * state, one pass over the text.
+ * state; one pass over the text, and another while the last one masked
+ * something, so that masking masked text changes nothing.
  *
  * What counts as a card number:
  *

@@ -285,6 +285,11 @@ void val_money_format(int64_t minor, int digits, char out[32])
 
 /* ---- time ----------------------------------------------------------- */
 
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the times an RFC 3339
+ * four-digit year can write. */
+#define TIME_MIN INT64_C(-62167219200)
+#define TIME_MAX INT64_C(253402300799)
+
 /* Exactly n digits at s (n <= 4 here), no sign. */
 static bool fixed_digits(const char *s, size_t n, int *out)
 {
@@ -366,7 +371,7 @@ static bool parse_offset(const char *s, int64_t *offset)
 bool val_time_parse(const char *s, int64_t *epoch)
 {
 	int y, mo, d, h, mi, sec;
-	int64_t offset;
+	int64_t offset, utc;
 
 	/* YYYY-MM-DDTHH:MM:SS; the fixed_digits calls stop at the NUL of a
 	 * short string, so no length check is needed first. */
@@ -391,8 +396,14 @@ bool val_time_parse(const char *s, int64_t *epoch)
 	}
 	if (!parse_offset(s, &offset))
 		return false;
-	*epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-		 sec - offset;
+	/* With its offset, a time near either end of the years 0000-9999
+	 * can fall outside them in UTC ("0000-01-01T00:00:00+00:01"), where
+	 * val_time_format cannot write it back as RFC 3339: refuse it. */
+	utc = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	      offset;
+	if (utc < TIME_MIN || utc > TIME_MAX)
+		return false;
+	*epoch = utc;
 	return true;
 }
 
