@@ -503,7 +503,15 @@ static void reply(struct evhttp_request *req, int code, const char *reason,
 	evhttp_add_header(h, "Content-Type", type);
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	struct evbuffer *b = evbuffer_new();
-	if (b != NULL && evbuffer_add(b, body, len) != 0) {
+	/* HEAD: the same headers as GET, with the GET body's length, and no
+	 * body (RFC 9110 §9.3.2). */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		char n[24];
+		snprintf(n, sizeof n, "%zu", len);
+		evhttp_add_header(h, "Content-Length", n);
+		len = 0;
+	}
+	if (b != NULL && len > 0 && evbuffer_add(b, body, len) != 0) {
 		evbuffer_free(b);
 		b = NULL;
 	}
