@@ -15,6 +15,7 @@
 
 #include "board.h"
 #include "repl.h"
+#include "report.h"
 #include "run.h"
 #include "session.h"
 #include "tty.h"
@@ -147,7 +148,7 @@ static bool no_color(void)
 }
 
 /* Standard input, one request a line; blank lines and lines starting
- * with '#' are skipped. */
+ * with '#' are skipped. The report words (stats, export) work here too. */
 static enum run_code run_script(struct runner *r)
 {
 	enum run_code worst = RUN_OK;
@@ -158,7 +159,7 @@ static enum run_code run_script(struct runner *r)
 		const char *p = line + strspn(line, " \t");
 		if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
 			continue;
-		enum run_code code = run_line(r, p);
+		enum run_code code = report_run_line(r, p);
 		if (code > worst)
 			worst = code;
 		if (r->no_connection) {
@@ -266,7 +267,8 @@ int main(int argc, char **argv)
 		case MODE_EXEC:
 			worst = RUN_OK;
 			for (size_t i = 0; i < o.nexec; i++) {
-				enum run_code code = run_line(&r, o.exec[i]);
+				enum run_code code = report_run_line(&r,
+								     o.exec[i]);
 				if (code > worst)
 					worst = code;
 			}

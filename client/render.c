@@ -1,5 +1,6 @@
 /* render.c: the client's answers for people. Scripts use --raw instead,
- * so nothing here is meant to be parsed: it is meant to be read. */
+ * so nothing here is meant to be parsed: it is meant to be read. The one
+ * exception is the CSV of the reports (render_csv_*), for spreadsheets. */
 /* wcwidth(); the build may define it already (ncurses' flags do). */
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
@@ -8,6 +9,8 @@
 #include "render.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -539,4 +542,218 @@ void render_push(struct sbuf *out, const struct proto_request *push,
 		put_cell(out, v[0] != '\0' ? v : EMPTY_VALUE, 0);
 	}
 	sbuf_adds(out, "\n");
+}
+
+/* ---- reports ----------------------------------------------------------- */
+
+static const struct {
+	const char *key, *label;
+} figure_labels[] = {
+	{"handled", "complaints handled"},
+	{"fcr", "first-contact resolution"},
+	{"aht", "average handle time (s)"},
+	{"sla_met", "resolved in time"},
+	{"csat", "customer satisfaction"},
+	{"escalated", "escalated"},
+	{"reopened", "reopened"},
+	{"empowered", "within own authority"},
+	{"goodwill", "goodwill granted"},
+	{"respond_met", "replied in time"},
+	{"handoffs", "hand-offs received"},
+	{"handoffs_on_time", "hand-offs on time"},
+	{"handoff_rating", "hand-off rating"},
+};
+
+const char *render_figure_label(const char *key, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof figure_labels / sizeof figure_labels[0]; i++)
+		if (strcmp(figure_labels[i].key, key) == 0)
+			return figure_labels[i].label;
+	for (i = 0; key[i] != '\0' && i + 1 < size; i++)
+		buf[i] = key[i] == '_' ? ' ' : key[i];
+	if (size > 0)
+		buf[i] = '\0';
+	return buf;
+}
+
+/* "fcr_min" -> true, with the figure's length in *flen and the direction
+ * in *max. */
+static bool is_target_key(const char *key, size_t *flen, bool *max)
+{
+	size_t n = strlen(key);
+
+	if (n <= 4 || (strcmp(key + n - 4, "_min") != 0 &&
+		       strcmp(key + n - 4, "_max") != 0))
+		return false;
+	*flen = n - 4;
+	*max = key[n - 2] == 'a';
+	return true;
+}
+
+/* The target of a figure in the answer: its _min or _max field. */
+static const char *target_of(const struct proto_request *f, const char *key,
+			     bool *max)
+{
+	for (size_t a = 0; a < f->nargs; a++) {
+		size_t flen;
+		bool m;
+		if (is_target_key(f->args[a].key, &flen, &m) &&
+		    strlen(key) == flen &&
+		    strncmp(f->args[a].key, key, flen) == 0) {
+			*max = m;
+			return f->args[a].value;
+		}
+	}
+	return NULL;
+}
+
+static bool parse_number(const char *s, double *out)
+{
+	char *end;
+
+	if (s == NULL || s[0] == '\0' || !is_number(s))
+		return false;
+	*out = strtod(s, &end);
+	return *end == '\0';
+}
+
+#define STATS_ROWS 32
+
+void render_stats(struct sbuf *out, const struct proto_request *final,
+		  const struct render_opts *o)
+{
+	struct proto_request rows[STATS_ROWS];
+	struct sbuf line = {0};
+	size_t n = 0;
+	bool targets = false;
+	char buf[PROTO_KEY_MAX + 1];
+
+	memset(rows, 0, sizeof rows);
+	for (size_t a = 0; a < final->nargs; a++) {
+		size_t flen;
+		bool max;
+		if (is_target_key(final->args[a].key, &flen, &max))
+			targets = true;
+	}
+	for (size_t a = 0; a < final->nargs && n < STATS_ROWS; a++) {
+		const char *key = final->args[a].key;
+		const char *value = final->args[a].value;
+		size_t flen;
+		bool max = false;
+
+		if (strcmp(key, "from") == 0 || strcmp(key, "to") == 0 ||
+		    is_target_key(key, &flen, &max))
+			continue;
+		sbuf_reset(&line);
+		sbuf_adds(&line, "* ROW");
+		proto_put_kv(&line, "figure",
+			     render_figure_label(key, buf, sizeof buf));
+		proto_put_kv(&line, "value", value);
+		if (targets) {
+			const char *t = target_of(final, key, &max);
+			const char *status = "";
+			double v, tv;
+			char tbuf[64] = "";
+
+			if (t != NULL) {
+				snprintf(tbuf, sizeof tbuf, "%s %s",
+					 max ? "at most" : "at least", t);
+				if (parse_number(value, &v) &&
+				    parse_number(t, &tv))
+					status = max ? (v <= tv ? "on target" :
+							"above target") :
+						 (v >= tv ? "on target" :
+							"below target");
+			}
+			proto_put_kv(&line, "target", tbuf);
+			proto_put_kv(&line, "status", status);
+		}
+		if (sbuf_failed(&line) ||
+		    proto_parse(line.data, line.len, PROTO_PARSE_RESPONSE,
+				&rows[n], NULL) != CD_OK) {
+			proto_request_clear(&rows[n]);
+			continue;
+		}
+		n++;
+	}
+	render_table(out, rows, n, o);
+	for (size_t i = 0; i < n; i++)
+		proto_request_clear(&rows[i]);
+	sbuf_free(&line);
+
+	const char *from = proto_get(final, "from");
+	const char *to = proto_get(final, "to");
+	if (from != NULL && to != NULL) {
+		color_on(out, o, C_DIM);
+		sbuf_adds(out, "period: ");
+		put_cell(out, from, 0);
+		sbuf_adds(out, " to ");
+		put_cell(out, to, 0);
+		sbuf_adds(out, " (to excluded)");
+		color_off(out, o);
+		sbuf_adds(out, "\n");
+	}
+}
+
+void render_csv_field(struct sbuf *out, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	if (strpbrk(value, ",\"\r\n") == NULL) {
+		sbuf_adds(out, value);
+		return;
+	}
+	sbuf_adds(out, "\"");
+	for (const char *p = value; *p != '\0';) {
+		size_t k = strcspn(p, "\"");
+		sbuf_add(out, p, k);
+		p += k;
+		if (*p == '"') {
+			sbuf_adds(out, "\"\"");
+			p++;
+		}
+	}
+	sbuf_adds(out, "\"");
+}
+
+void render_csv_record(struct sbuf *out, const char *const *values,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			sbuf_adds(out, ",");
+		render_csv_field(out, values[i]);
+	}
+	sbuf_adds(out, "\r\n");
+}
+
+#define CSV_COLUMNS 64
+
+void render_csv_rows(struct sbuf *out, const struct proto_request *rows,
+		     size_t nrows, const char *const *first)
+{
+	const char *cols[CSV_COLUMNS];
+	const char *vals[CSV_COLUMNS];
+	size_t ncols = 0;
+
+	for (size_t i = 0; first != NULL && first[i] != NULL &&
+			   ncols < CSV_COLUMNS; i++)
+		cols[ncols++] = first[i];
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t a = 0; a < rows[r].nargs; a++) {
+			const char *key = rows[r].args[a].key;
+			size_t c = 0;
+			while (c < ncols && strcmp(cols[c], key) != 0)
+				c++;
+			if (c == ncols && ncols < CSV_COLUMNS)
+				cols[ncols++] = key;
+		}
+	render_csv_record(out, cols, ncols);
+	for (size_t r = 0; r < nrows; r++) {
+		for (size_t c = 0; c < ncols; c++)
+			vals[c] = proto_get(&rows[r], cols[c]);
+		render_csv_record(out, vals, ncols);
+	}
 }

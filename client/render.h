@@ -45,4 +45,33 @@ void render_push(struct sbuf *out, const struct proto_request *push,
  * NULL when the client does not know the code. */
 const char *render_code_words(const char *code);
 
+/* ---- reports (client/report.c) ---------------------------------------- */
+
+/* STATS's OK line as a table, one figure a row, in the order of the
+ * answer: FIGURE (in words), VALUE, and, when the answer carries targets
+ * (FIGURE_min, FIGURE_max; docs/FIGURES.md), TARGET ("at least 0.75",
+ * "at most 300") and STATUS ("on target", "below target", "above
+ * target"); then the period. Figures that cannot be measured show "-". */
+void render_stats(struct sbuf *out, const struct proto_request *final,
+		  const struct render_opts *o);
+
+/* A label for a figure of STATS ("fcr" -> "first-contact resolution");
+ * unknown keys come back with '_' as spaces, in buf. */
+const char *render_figure_label(const char *key, char *buf, size_t size);
+
+/* CSV as RFC 4180 writes it. A field is quoted when it holds a comma, a
+ * double quote, CR or LF; a double quote inside is doubled. Nothing
+ * else is changed: values are UTF-8, as the server sends them. */
+void render_csv_field(struct sbuf *out, const char *value);
+
+/* One record: the fields separated by commas, ended by CRLF. */
+void render_csv_record(struct sbuf *out, const char *const *values,
+		       size_t n);
+
+/* A header and one record per row. The columns: the keys of first
+ * (NULL-terminated, may be NULL), then every other key in the order it
+ * first appears in the rows; a row without a key has an empty field. */
+void render_csv_rows(struct sbuf *out, const struct proto_request *rows,
+		     size_t nrows, const char *const *first);
+
 #endif

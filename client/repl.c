@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "report.h"
 #include "shortcut.h"
 #include "tty.h"
 #include "verbs.h"
@@ -419,6 +420,12 @@ static bool command(struct repl *p, const char *line)
 		break;
 	case SHORTCUT_RESOLVE:
 		resolve(p->r, &sr);
+		break;
+	case SHORTCUT_STATS:
+		report_stats(p->r, &sr);
+		break;
+	case SHORTCUT_EXPORT:
+		report_export(p->r, &sr);
 		break;
 	case SHORTCUT_HELP:
 		help(sr.topic);

@@ -41,6 +41,10 @@ int e2e_group_robust(void);
 int e2e_group_empower(void);
 int e2e_group_race(void);
 int e2e_group_routing(void);
+int e2e_group_desk(void);
+int e2e_group_metrics(void);
 int e2e_group_reload(void);
+int e2e_group_privacy(void);
+int e2e_group_hours(void);
 
 #endif

@@ -624,7 +624,11 @@ static const struct {
 	{ "empower", e2e_group_empower },
 	{ "race", e2e_group_race },
 	{ "routing", e2e_group_routing },
+	{ "desk", e2e_group_desk },
+	{ "metrics", e2e_group_metrics },
 	{ "reload", e2e_group_reload },
+	{ "privacy", e2e_group_privacy },
+	{ "hours", e2e_group_hours },
 	/* { "customer", e2e_group_customer }, ... one line per group */
 };
 

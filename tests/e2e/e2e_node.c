@@ -150,8 +150,11 @@ static bool write_config(const char *path, const char *name, int port,
 			fprintf(out, "listen = 127.0.0.1:%d\n", port);
 			continue;
 		}
-		/* Ours replace the copy's own. */
+		/* Ours replace the copy's own. The metrics address belongs
+		 * to the first node (run.sh): the copy serves none unless
+		 * extra gives it one. */
 		if (in_server && (strcmp(key, "node") == 0 ||
+				  strcmp(key, "metrics") == 0 ||
 				  extra_sets(extra, key)))
 			continue;
 		fputs(line, out);

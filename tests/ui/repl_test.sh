@@ -20,10 +20,12 @@ check_pane=repl
 check "the prompt follows the login" \
 	wait_screen repl '^Logged in as agent1 \(agent\)'
 check "the prompt shows the user and the state" \
-	wait_screen repl '^agent1 \(not-ready\)>$'
+	wait_screen repl '^agent1 \(not-ready\)( \[[0-9]+ waiting\])?>$'
 
 key repl PING Enter
 check "PING is answered OK" wait_screen repl '^OK$'
+check "the prompt counts the complaints waiting in agent1's queues" \
+	wait_screen repl '^agent1 \(not-ready\) \[[0-9]+ waiting\]>'
 
 keys repl 'CUSTOMER ADD name="Ada Lovelace" phone=+441234567 vip=yes'
 key repl Enter
@@ -34,15 +36,15 @@ id=$(screen repl | sed -n 's/^customer: *\([0-9][0-9]*\)$/\1/p' | tail -n 1)
 # Tab completes the verb, the subverb, then the only argument name.
 keys repl 'CUST'
 key repl Tab
-check "Tab completes a verb" wait_screen repl '^agent1 \(not-ready\)> CUSTOMER$'
+check "Tab completes a verb" wait_screen repl '^agent1 \(not-ready\)( \[[0-9]+ waiting\])?> CUSTOMER$'
 keys repl 'G'
 key repl Tab
 check "Tab completes a subverb" \
-	wait_screen repl '^agent1 \(not-ready\)> CUSTOMER GET$'
+	wait_screen repl '^agent1 \(not-ready\)( \[[0-9]+ waiting\])?> CUSTOMER GET$'
 keys repl 'i'
 key repl Tab
 check "Tab completes an argument name" \
-	wait_screen repl '^agent1 \(not-ready\)> CUSTOMER GET id=$'
+	wait_screen repl '^agent1 \(not-ready\)( \[[0-9]+ waiting\])?> CUSTOMER GET id=$'
 keys repl "${id:-0}"
 key repl Enter
 check "CUSTOMER GET shows the customer as labelled fields" \
@@ -71,16 +73,16 @@ check "... with the requests typed" grep -q 'PING' "$hist"
 # ---- second session: the history is back -----------------------------------
 start_pane repl2 120 40 "env $client_env $client_bin $client_args -u agent1"
 check_pane=repl2
-check "a second session starts" wait_screen repl2 '^agent1 \(not-ready\)>$'
+check "a second session starts" wait_screen repl2 '^agent1 \(not-ready\)( \[[0-9]+ waiting\])?>$'
 key repl2 Up
 check "Up recalls the last line of the first session" \
-	wait_screen repl2 '^agent1 \(not-ready\)> quit$'
+	wait_screen repl2 '^agent1 \(not-ready\)( \[[0-9]+ waiting\])?> quit$'
 key repl2 Up
 check "Up again recalls the one before" \
-	wait_screen repl2 "^agent1 \\(not-ready\\)> CUSTOMER GET id=${id:-0}\$"
+	wait_screen repl2 "^agent1 \\(not-ready\\)( \\[[0-9]+ waiting\\])?> CUSTOMER GET id=${id:-0}\$"
 key repl2 Up Up
 check "... back to the first request" \
-	wait_screen repl2 '^agent1 \(not-ready\)> PING$'
+	wait_screen repl2 '^agent1 \(not-ready\)( \[[0-9]+ waiting\])?> PING$'
 key repl2 Enter
 check "a recalled request runs" wait_screen repl2 '^OK$'
 key repl2 C-d

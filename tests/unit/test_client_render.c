@@ -1,6 +1,8 @@
 /* test_client_render.c: the client's pure parts. The renderer (tables,
- * fields, errors, pushes), the shortcut expansion, the preparation of
- * requests (idem keys) and completion from the verb table. Answers are
+ * fields, errors, pushes; STATS as figures beside targets; CSV as RFC 4180
+ * quotes it), the shortcut expansion (the report words stats and export
+ * included), the preparation of requests (idem keys) and completion from
+ * the verb table. Answers are
  * built with the shared parser, as the client builds them. */
 #include <locale.h>
 #include <setjmp.h>
@@ -663,8 +665,8 @@ static void test_completion(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		completion(cases[i].line, buf, sizeof buf, &vc);
 		if (i == sizeof cases / sizeof cases[0] - 1) {
-			/* Each of the 28 verbs and 7 shortcuts once. */
-			assert_int_equal(vc.count, 35);
+			/* Each of the 28 verbs and 9 shortcuts once. */
+			assert_int_equal(vc.count, 37);
 			continue;
 		}
 		if (strcmp(buf, cases[i].cands) != 0)
@@ -702,6 +704,291 @@ static void test_help(void **state)
 	sbuf_free(&out);
 }
 
+/* ---- reports: CSV, STATS as figures, stats and export ------------------ */
+
+static void test_csv_field(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"plain", "plain"},
+		{"", ""},
+		{NULL, ""},
+		{"a,b", "\"a,b\""},
+		{"say \"hi\"", "\"say \"\"hi\"\"\""},
+		{"\"", "\"\"\"\""},
+		{"\"\"", "\"\"\"\"\"\""},
+		{"two\nlines", "\"two\nlines\""},
+		{"cr\rhere", "\"cr\rhere\""},
+		{"crlf\r\n", "\"crlf\r\n\""},
+		{"Broken, \"badly\"\nagain", "\"Broken, \"\"badly\"\"\nagain\""},
+		/* Not special in RFC 4180: kept as they are. */
+		{" spaced ", " spaced "},
+		{"semi;colon", "semi;colon"},
+		{"tab\there", "tab\there"},
+		{"caf\xc3\xa9 \xe6\x97\xa5", "caf\xc3\xa9 \xe6\x97\xa5"},
+		{"it's", "it's"},
+		{"=1+1", "=1+1"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct sbuf out = {0};
+
+		render_csv_field(&out, cases[i].in);
+		expect_text(cases[i].in ? cases[i].in : "(null)", &out,
+			    cases[i].out);
+		sbuf_free(&out);
+	}
+}
+
+static void test_csv_record(void **state)
+{
+	(void)state;
+	const char *const fields[] = {"a", "", NULL, "b,c", "d\"e", "last"};
+	struct sbuf out = {0};
+
+	/* Empty and missing fields are empty; every record ends in CRLF. */
+	render_csv_record(&out, fields, 6);
+	expect_text("record", &out, "a,,,\"b,c\",\"d\"\"e\",last\r\n");
+	sbuf_reset(&out);
+	render_csv_record(&out, fields, 1);
+	expect_text("one field", &out, "a\r\n");
+	sbuf_reset(&out);
+	render_csv_record(&out, fields, 0);
+	expect_text("no field", &out, "\r\n");
+	sbuf_free(&out);
+}
+
+static void test_csv_rows(void **state)
+{
+	(void)state;
+	static const char *const lines[] = {
+		"c1 ROW a=1 b=x",
+		"c1 ROW b=\"y,z\" c=3 d=\"multi\\nline \\\"q\\\"\"",
+		"c1 ROW a=\"\"",
+		"c1 OK count=3 more=no",
+		NULL,
+	};
+	static const char *const first[] = {"c", "z", NULL};
+	struct answer a;
+	struct sbuf out = {0};
+
+	/* The columns given first (even one no row has), then the others
+	 * in the order they appear; a missing value is an empty field. */
+	answer_parse(&a, lines);
+	render_csv_rows(&out, a.rows, a.nrows, first);
+	expect_text("rows", &out,
+		    "c,z,a,b,d\r\n"
+		    ",,1,x,\r\n"
+		    "3,,,\"y,z\",\"multi\nline \"\"q\"\"\"\r\n"
+		    ",,,,\r\n");
+	sbuf_reset(&out);
+	render_csv_rows(&out, a.rows, 0, first);
+	expect_text("no rows", &out, "c,z\r\n");
+	sbuf_free(&out);
+	answer_clear(&a);
+}
+
+static void test_render_stats(void **state)
+{
+	(void)state;
+	static const char *const with_targets[] = {
+		"c1 OK handled=4 fcr=0.75 aht=435 sla_met=0.50 csat=\"\" "
+		"escalated=0.25 reopened=0.00 empowered=0.75 goodwill=60.00 "
+		"respond_met=1.00 from=2026-03-10T00:00:00Z "
+		"to=2026-03-11T00:00:00Z handled_min=5 fcr_min=0.75 "
+		"aht_max=300 csat_min=4.20",
+		NULL,
+	};
+	static const char *const without[] = {
+		"c1 OK handled=1 fcr=1.00 aht=\"\" sla_met=1.00 csat=\"\" "
+		"escalated=0.00 reopened=0.00 empowered=1.00 goodwill=0.00 "
+		"respond_met=0.00 from=2026-03-10T00:00:00Z "
+		"to=2026-03-11T00:00:00Z handoffs=3 handoffs_on_time=0.67 "
+		"handoff_rating=\"\" newfigure_x=7",
+		NULL,
+	};
+	struct answer a;
+	struct sbuf out = {0};
+	char buf[40];
+
+	/* Each figure beside its target, and whether it is met: at least
+	 * (min) or at most (max); nothing to measure: no verdict. */
+	answer_parse(&a, with_targets);
+	render_stats(&out, &a.final, &plain);
+	expect_text("stats with targets", &out,
+		    "FIGURE                    VALUE  TARGET         STATUS\n"
+		    "complaints handled            4  at least 5     below target\n"
+		    "first-contact resolution   0.75  at least 0.75  on target\n"
+		    "average handle time (s)     435  at most 300    above target\n"
+		    "resolved in time           0.50  -              -\n"
+		    "customer satisfaction         -  at least 4.20  -\n"
+		    "escalated                  0.25  -              -\n"
+		    "reopened                   0.00  -              -\n"
+		    "within own authority       0.75  -              -\n"
+		    "goodwill granted          60.00  -              -\n"
+		    "replied in time            1.00  -              -\n"
+		    "period: 2026-03-10T00:00:00Z to 2026-03-11T00:00:00Z "
+		    "(to excluded)\n");
+	answer_clear(&a);
+	sbuf_reset(&out);
+	/* Without targets: two columns; a department's fields and a field
+	 * this client does not know are shown too. */
+	answer_parse(&a, without);
+	render_stats(&out, &a.final, &plain);
+	expect_text("stats without targets", &out,
+		    "FIGURE                    VALUE\n"
+		    "complaints handled            1\n"
+		    "first-contact resolution   1.00\n"
+		    "average handle time (s)       -\n"
+		    "resolved in time           1.00\n"
+		    "customer satisfaction         -\n"
+		    "escalated                  0.00\n"
+		    "reopened                   0.00\n"
+		    "within own authority       1.00\n"
+		    "goodwill granted           0.00\n"
+		    "replied in time            0.00\n"
+		    "hand-offs received            3\n"
+		    "hand-offs on time          0.67\n"
+		    "hand-off rating               -\n"
+		    "newfigure x                   7\n"
+		    "period: 2026-03-10T00:00:00Z to 2026-03-11T00:00:00Z "
+		    "(to excluded)\n");
+	answer_clear(&a);
+	sbuf_free(&out);
+	assert_string_equal(render_figure_label("sla_met", buf, sizeof buf),
+			    "resolved in time");
+	assert_string_equal(render_figure_label("a_b_c", buf, sizeof buf),
+			    "a b c");
+}
+
+static void test_report_shortcuts(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		enum shortcut_kind kind;
+		const char *request;    /* STATS: the request */
+	} stats_cases[] = {
+		{"stats", SHORTCUT_STATS, "STATS"},
+		{"stats agent=ann", SHORTCUT_STATS, "STATS agent=ann"},
+		/* Dates are midnight UTC; times go as given. */
+		{"stats team=red from=2026-03-10 to=2026-03-11",
+		 SHORTCUT_STATS, "STATS team=red from=2026-03-10T00:00:00Z "
+		 "to=2026-03-11T00:00:00Z"},
+		{"stats from=2026-03-10T08:00:00+01:00", SHORTCUT_STATS,
+		 "STATS from=2026-03-10T08:00:00+01:00"},
+		{"stats queue=\"a b\"", SHORTCUT_STATS, "STATS queue=\"a b\""},
+		{"stats agent", SHORTCUT_USAGE, NULL},
+		{"stats agent=\"open", SHORTCUT_USAGE, NULL},
+		{"STATS agent=ann", SHORTCUT_NONE, NULL},
+		{"next", SHORTCUT_NONE, NULL},
+		{"help", SHORTCUT_NONE, NULL},
+	};
+	for (size_t i = 0; i < sizeof stats_cases / sizeof stats_cases[0];
+	     i++) {
+		struct shortcut_result r;
+		enum shortcut_kind kind =
+			shortcut_expand_report(stats_cases[i].line, &r);
+
+		if (kind != stats_cases[i].kind)
+			fail_msg("\"%s\": kind %d, expected %d", stats_cases[i].line,
+				 kind, stats_cases[i].kind);
+		if (kind == SHORTCUT_STATS &&
+		    strcmp(r.request.data, stats_cases[i].request) != 0)
+			fail_msg("\"%s\":\n expected %s\n got      %s",
+				 stats_cases[i].line, stats_cases[i].request,
+				 r.request.data);
+		if (kind == SHORTCUT_USAGE && r.message == NULL)
+			fail_msg("\"%s\": usage without a message",
+				 stats_cases[i].line);
+		shortcut_result_free(&r);
+	}
+
+	static const struct {
+		const char *line;
+		enum shortcut_kind kind;
+		const char *what, *from, *to, *file;
+		size_t nargs;
+	} export_cases[] = {
+		{"export complaints 2026-03-10 2026-03-11 out.csv",
+		 SHORTCUT_EXPORT, "complaints", "2026-03-10T00:00:00Z",
+		 "2026-03-11T00:00:00Z", "out.csv", 0},
+		{"export complaints 2026-03-10T08:00:00+01:00 2026-03-10T12:00:00Z "
+		 "/tmp/x.csv state=closed queue=billing", SHORTCUT_EXPORT,
+		 "complaints", "2026-03-10T07:00:00Z", "2026-03-10T12:00:00Z",
+		 "/tmp/x.csv", 2},
+		{"export stats 2026-03-01 2026-04-01 - agent=ann,bob by=day\r\n",
+		 SHORTCUT_EXPORT, "stats", "2026-03-01T00:00:00Z",
+		 "2026-04-01T00:00:00Z", "-", 2},
+		{"export stats 2026-03-01 2026-04-01 f.csv dept=logistics",
+		 SHORTCUT_EXPORT, "stats", "2026-03-01T00:00:00Z",
+		 "2026-04-01T00:00:00Z", "f.csv", 1},
+		{"export", SHORTCUT_USAGE, NULL, NULL, NULL, NULL, 0},
+		{"export customers 2026-03-10 2026-03-11 f.csv", SHORTCUT_USAGE,
+		 NULL, NULL, NULL, NULL, 0},
+		{"export complaints 2026-03-11 2026-03-10 f.csv", SHORTCUT_USAGE,
+		 NULL, NULL, NULL, NULL, 0},
+		{"export complaints 2026-03-10 2026-03-10 f.csv", SHORTCUT_USAGE,
+		 NULL, NULL, NULL, NULL, 0},
+		{"export complaints yesterday today f.csv", SHORTCUT_USAGE,
+		 NULL, NULL, NULL, NULL, 0},
+		{"export complaints 2026-02-30 2026-03-10 f.csv", SHORTCUT_USAGE,
+		 NULL, NULL, NULL, NULL, 0},
+		{"export complaints 2026-03-10 2026-03-11", SHORTCUT_USAGE,
+		 NULL, NULL, NULL, NULL, 0},
+		{"export complaints 2026-03-10 2026-03-11 f.csv agent=ann",
+		 SHORTCUT_USAGE, NULL, NULL, NULL, NULL, 0},
+		{"export stats 2026-03-10 2026-03-11 f.csv state=new",
+		 SHORTCUT_USAGE, NULL, NULL, NULL, NULL, 0},
+		{"export stats 2026-03-10 2026-03-11 f.csv agent=a team=b",
+		 SHORTCUT_USAGE, NULL, NULL, NULL, NULL, 0},
+		{"export stats 2026-03-10 2026-03-11 f.csv by=week",
+		 SHORTCUT_USAGE, NULL, NULL, NULL, NULL, 0},
+		{"export stats 2026-03-10 2026-03-11 f.csv bare", SHORTCUT_USAGE,
+		 NULL, NULL, NULL, NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof export_cases / sizeof export_cases[0];
+	     i++) {
+		struct shortcut_result r;
+		enum shortcut_kind kind =
+			shortcut_expand_report(export_cases[i].line, &r);
+
+		if (kind != export_cases[i].kind)
+			fail_msg("\"%s\": kind %d, expected %d (%s)",
+				 export_cases[i].line, kind, export_cases[i].kind,
+				 r.message ? r.message : "");
+		if (kind == SHORTCUT_EXPORT) {
+			assert_string_equal(r.what, export_cases[i].what);
+			assert_string_equal(r.from, export_cases[i].from);
+			assert_string_equal(r.to, export_cases[i].to);
+			assert_string_equal(r.file.data, export_cases[i].file);
+			assert_int_equal(r.args.nargs, export_cases[i].nargs);
+		}
+		if (kind == SHORTCUT_USAGE && r.message == NULL)
+			fail_msg("\"%s\": usage without a message",
+				 export_cases[i].line);
+		shortcut_result_free(&r);
+	}
+
+	/* At the prompt the same words are shortcuts. */
+	struct shortcut_result r;
+	assert_int_equal(shortcut_expand("stats agent=me", &r), SHORTCUT_STATS);
+	assert_string_equal(r.request.data, "STATS agent=me");
+	shortcut_result_free(&r);
+	assert_int_equal(shortcut_expand("export stats 2026-03-10 2026-03-11 -",
+					 &r), SHORTCUT_EXPORT);
+	shortcut_result_free(&r);
+	char t[32];
+	assert_true(shortcut_time("2026-03-10", 10, t));
+	assert_string_equal(t, "2026-03-10T00:00:00Z");
+	assert_true(shortcut_time("2026-03-10T23:30:00-01:00xx", 25, t));
+	assert_string_equal(t, "2026-03-11T00:30:00Z");
+	assert_false(shortcut_time("2026-13-10", 10, t));
+	assert_false(shortcut_time("", 0, t));
+}
+
 int main(void)
 {
 	/* Widths of non-ASCII characters need a UTF-8 locale. */
@@ -728,6 +1015,11 @@ int main(void)
 		cmocka_unit_test(test_wants_idem),
 		cmocka_unit_test(test_completion),
 		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_csv_field),
+		cmocka_unit_test(test_csv_record),
+		cmocka_unit_test(test_csv_rows),
+		cmocka_unit_test(test_render_stats),
+		cmocka_unit_test(test_report_shortcuts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
