@@ -753,46 +753,6 @@ BEGIN
 	END CASE;
 END $$;
 
--- Resolution within authority. The decision was made by the server's
--- rules engine; for money actions the grant is re-checked here under a
--- lock on the agent's row against the budget the engine saw (p_budget_left
--- is the budget the engine allowed, NULL for actions without money).
-CREATE FUNCTION cd_complaint_resolve(p_uid bigint, p_role text, p_id bigint, p_action text,
-                                     p_amount bigint, p_resolution text,
-                                     p_justify_later boolean, p_rule text,
-                                     p_from text[], p_justify_within integer)
-RETURNS SETOF cd_line LANGUAGE plpgsql AS $$
-DECLARE
-	c complaints;
-BEGIN
-	SELECT * INTO c FROM complaints WHERE id = p_id FOR UPDATE;
-	IF NOT FOUND THEN
-		RETURN NEXT cd_no('not-found', 'no such complaint');
-		RETURN;
-	END IF;
-	IF c.assignee_id IS DISTINCT FROM p_uid AND NOT cd_is_sup(p_role) THEN
-		RETURN NEXT cd_no('forbidden', 'only the assignee or a supervisor may do this');
-		RETURN;
-	END IF;
-	IF NOT (c.state = ANY (p_from)) THEN
-		RETURN NEXT cd_no('invalid-state', 'not allowed in state ' || c.state);
-		RETURN;
-	END IF;
-	UPDATE complaints
-	   SET state = 'resolved', action = p_action, amount = p_amount,
-	       resolution = p_resolution, resolved_at = now(), resolved_by = p_uid,
-	       resolved_via = 'allow', credited_to = p_uid,
-	       justify_by = CASE WHEN coalesce(p_justify_later, false)
-	                         THEN now() + make_interval(secs => coalesce(p_justify_within, 86400)) END
-	 WHERE id = p_id;
-	IF p_amount IS NOT NULL THEN
-		INSERT INTO grants (complaint_id, customer_id, granted_by, action, amount)
-		VALUES (p_id, c.customer_id, p_uid, p_action, p_amount);
-	END IF;
-	PERFORM cd_history(p_id, p_uid, 'resolved', p_resolution);
-	RETURN NEXT cd_ok('decision', 'allow', 'rule', p_rule, 'state', 'resolved');
-END $$;
-
 -- ---- queues and departments ------------------------------------------
 
 -- p_queues: the queues of the rules, in order; p_skillsets: for each, the
