@@ -66,7 +66,7 @@ check "no colours when NO_COLOR is set" no_colour board
 # An agent at their desk: an interactive session keeps them logged in, so
 # that what -e sets lasts after -e exits.
 start_pane desk 100 20 "env $client_env $client_bin $client_args -u agent1"
-check "agent1 logs in" wait_screen desk '^agent1 \(not-ready\)>$'
+check "agent1 logs in" wait_screen desk '^agent1 \(not-ready\)( \[[0-9]+ waiting\])?>$'
 check "the board shows the login (not-ready)" \
 	wait_screen board ' agent1 +not-ready +idle +0:[0-9]{2}$'
 check "the time in state counts" \
