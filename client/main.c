@@ -260,6 +260,7 @@ int main(int argc, char **argv)
 	runner_init(&r, &s, o.raw, mode == MODE_INTERACTIVE);
 	r.ropts.color = isatty(STDOUT_FILENO) && !no_color();
 	r.ropts.max_cell = isatty(STDOUT_FILENO) ? 40 : 0;
+	r.ropts.currency = s.currency;   /* filled by the LOGIN answer */
 	if (!ready)
 		fprintf(stderr, "calldesk: %s\n", s.error);
 	else if (first_login(&s, mode, &owned_password)) {

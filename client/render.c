@@ -207,6 +207,18 @@ static size_t cell_width(const char *v, size_t max, struct sbuf *scratch)
 	return put_cell(scratch, v, max);
 }
 
+bool render_is_money(const char *key)
+{
+	static const char *const money[] = {
+		"amount", "limit", "budget_left", "daily_budget", "used_today",
+		"goodwill", "goodwill_30d", NULL,
+	};
+	for (const char *const *m = money; *m != NULL; m++)
+		if (strcmp(*m, key) == 0)
+			return true;
+	return false;
+}
+
 void render_table(struct sbuf *out, const struct proto_request *rows,
 		  size_t nrows, const struct render_opts *o)
 {
@@ -225,6 +237,14 @@ void render_table(struct sbuf *out, const struct proto_request *rows,
 				cols[c].key = key;
 				header_text(key, cols[c].header,
 					    sizeof cols[c].header);
+				/* Money columns name their currency. */
+				if (o->currency != NULL && o->currency[0] != '\0' &&
+				    render_is_money(key)) {
+					size_t hl = strlen(cols[c].header);
+					snprintf(cols[c].header + hl,
+						 sizeof cols[c].header - hl, " %s",
+						 o->currency);
+				}
 				ncols++;
 			}
 		}
@@ -344,6 +364,11 @@ size_t render_fields(struct sbuf *out, const struct proto_request *line,
 		color_off(out, o);
 		pad(out, width - strlen(key) + 2);
 		put_field_value(out, line->args[a].value, width + 3, o);
+		if (o->currency != NULL && o->currency[0] != '\0' &&
+		    render_is_money(key) && line->args[a].value[0] != '\0') {
+			sbuf_adds(out, " ");
+			sbuf_adds(out, o->currency);
+		}
 		sbuf_adds(out, "\n");
 		n++;
 	}

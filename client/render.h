@@ -12,7 +12,11 @@
 struct render_opts {
 	bool color;             /* ANSI colours (a terminal, NO_COLOR unset) */
 	size_t max_cell;        /* widest table cell but the last; 0: any */
+	const char *currency;   /* shown with money fields; NULL: unknown */
 };
+
+/* Whether the protocol field key holds money (amount, limit, ...). */
+bool render_is_money(const char *key);
 
 /* The display width of len bytes of UTF-8 (wide characters count 2,
  * combining ones 0, invalid bytes 1 each). */

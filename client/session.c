@@ -301,6 +301,7 @@ static enum session_status login(struct session *s)
 	}
 	copy_field(s->role, sizeof s->role, &resp.final, "role");
 	copy_field(s->skills, sizeof s->skills, &resp.final, "skills");
+	copy_field(s->currency, sizeof s->currency, &resp.final, "currency");
 	s->queues_known = false;
 	s->waiting = -1;
 	response_clear(&resp);

@@ -62,6 +62,7 @@ struct session {
 	 * categories), and how many complaints wait there; waiting is -1
 	 * when unknown. */
 	char skills[512];
+	char currency[8];       /* the deployment's, from LOGIN; "" unknown */
 	char my_queues[512];
 	bool queues_known;
 	long waiting;

@@ -116,7 +116,7 @@ END $$;
 
 -- After a verified LOGIN: count the connection; an offline user becomes
 -- not-ready. Answers the LOGIN line.
-CREATE FUNCTION cd_session_start(p_uid bigint, p_node text)
+CREATE FUNCTION cd_session_start(p_uid bigint, p_node text, p_currency text)
 RETURNS SETOF cd_line LANGUAGE plpgsql AS $$
 DECLARE
 	u users;
@@ -129,7 +129,7 @@ BEGIN
 	SELECT * INTO u FROM users WHERE id = p_uid;
 	RETURN NEXT cd_ok('user', u.name, 'role', u.role, 'tier', u.tier::text,
 	                  'skills', array_to_string(u.skills, ','),
-	                  'team', coalesce(u.team, ''));
+	                  'team', coalesce(u.team, ''), 'currency', p_currency);
 END $$;
 
 CREATE FUNCTION cd_session_end(p_uid bigint, p_node text) RETURNS void

@@ -112,8 +112,9 @@ static void login_verified(void *arg, bool ok, char *encoded)
 	rq->nparams = 0;
 	rq_param_int(rq, c->uid);
 	rq_param(rq, rq->srv->node);
+	rq_param(rq, rq->cfg->currency);
 	rq->on_ok = login_registered;
-	rq_run(rq, "SELECT * FROM cd_session_start($1, $2)");
+	rq_run(rq, "SELECT * FROM cd_session_start($1, $2, $3)");
 }
 
 static void login_user_read(void *arg, const struct db_result *r)
