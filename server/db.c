@@ -43,6 +43,7 @@ struct job {
 	char *params[DB_MAX_PARAMS];
 	struct event *timer;     /* deadline while queued, or deferred failure */
 	bool queued;
+	bool deferred;           /* waiting for its failure to be reported */
 };
 
 struct db_conn {
@@ -79,6 +80,7 @@ struct db_pool {
 	int query_timeout;
 	struct db_conn *conns;
 	struct job_queue queue;
+	struct job_queue deferred;   /* jobs about to be failed from the loop */
 	struct event *dispatch_ev;   /* runs queued work on the next turn */
 	int waiting;
 	unsigned long errors, reconnects;
@@ -113,6 +115,20 @@ static void job_unqueue(struct job *j)
 		j->pool->waiting--;
 		j->queued = false;
 	}
+	if (j->deferred) {
+		TAILQ_REMOVE(&j->pool->deferred, j, link);
+		j->deferred = false;
+	}
+}
+
+/* Fails the job from the loop's next turn; until then the pool owns it
+ * (and frees it if it is freed first). */
+static void job_defer_failure(struct job *j)
+{
+	struct timeval tv = { 0, 0 };
+	TAILQ_INSERT_TAIL(&j->pool->deferred, j, link);
+	j->deferred = true;
+	evtimer_add(j->timer, &tv);
 }
 
 /* Fails a job that never reached a connection. */
@@ -199,7 +215,7 @@ static void job_submit(struct job *j)
 	struct db_pool *pool = j->pool;
 	struct timeval tv = { 0, 0 };
 	if (!pool_has_live_conn(pool) && !pool_starting(pool)) {
-		evtimer_add(j->timer, &tv);
+		job_defer_failure(j);
 		return;
 	}
 	TAILQ_INSERT_TAIL(&pool->queue, j, link);
@@ -619,6 +635,7 @@ struct db_pool *db_pool_new(struct event_base *base,
 	pool->connect_timeout = opt->connect_timeout;
 	pool->query_timeout = opt->query_timeout;
 	TAILQ_INIT(&pool->queue);
+	TAILQ_INIT(&pool->deferred);
 	snprintf(pool->options, sizeof pool->options,
 		 "-c statement_timeout=%d -c TimeZone=UTC "
 		 "-c calldesk.minor_digits=%d",
@@ -658,6 +675,10 @@ void db_pool_free(struct db_pool **poolp)
 		return;
 	struct job *j;
 	while ((j = TAILQ_FIRST(&pool->queue)) != NULL) {
+		job_unqueue(j);
+		job_free(j);
+	}
+	while ((j = TAILQ_FIRST(&pool->deferred)) != NULL) {
 		job_unqueue(j);
 		job_free(j);
 	}
@@ -731,40 +752,19 @@ void db_acquire(struct db_pool *pool, db_acquire_fn *cb, void *arg)
 	job_submit(j);
 }
 
-struct deferred_fail {
-	db_result_fn *cb;
-	void *arg;
-};
-
-static void deferred_fail_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct deferred_fail *d = arg;
-	struct db_result r = { DB_UNAVAILABLE, NULL, "", "connection lost" };
-	(void)fd;
-	(void)what;
-	d->cb(d->arg, &r);
-	free(d);
-}
-
 void db_query(struct db_conn *c, const char *sql, int nparams,
 	      const char *const *params, db_result_fn *cb, void *arg)
 {
 	if (c->state != CONN_RESERVED || c->broken) {
-		/* The connection broke while reserved: nothing was sent. */
-		struct deferred_fail *d = malloc(sizeof *d);
-		if (d == NULL) {
+		/* The connection broke while reserved: nothing was sent;
+		 * say so from the loop (DB_UNAVAILABLE). */
+		struct job *j = job_new(c->pool, JOB_EXEC, arg);
+		if (j == NULL) {
 			log_error("db: out of memory");
 			abort();
 		}
-		d->cb = cb;
-		d->arg = arg;
-		struct timeval tv = { 0, 0 };
-		if (event_base_once(c->pool->base, -1, EV_TIMEOUT,
-				    deferred_fail_cb, d, &tv) != 0) {
-			free(d);
-			log_error("db: cannot schedule a callback");
-			abort();
-		}
+		j->result_cb = cb;
+		job_defer_failure(j);
 		return;
 	}
 	conn_send(c, sql, nparams, params, cb, arg, NULL);
