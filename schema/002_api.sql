@@ -327,6 +327,7 @@ DECLARE
 	more boolean := false;
 	r record;
 BEGIN
+	p_limit := coalesce(p_limit, 100);   -- the lists' default (PROTOCOL §8)
 	FOR r IN
 		SELECT * FROM customers c
 		 WHERE c.erased_at IS NULL
@@ -630,6 +631,7 @@ DECLARE
 	more boolean := false;
 	r record;
 BEGIN
+	p_limit := coalesce(p_limit, 100);   -- the lists' default (PROTOCOL §8)
 	IF p_queue_missing THEN
 		RETURN NEXT cd_no('not-found', 'no such queue');
 		RETURN;

@@ -123,6 +123,7 @@ DECLARE
 	more boolean := false;
 	r record;
 BEGIN
+	p_limit := coalesce(p_limit, 100);   -- the lists' default (PROTOCOL §8)
 	IF p_dept_missing THEN
 		RETURN NEXT cd_no('not-found', 'no such department');
 		RETURN;

@@ -235,6 +235,7 @@ DECLARE
 	more boolean := false;
 	e escalations;
 BEGIN
+	p_limit := coalesce(p_limit, 100);   -- the lists' default (PROTOCOL §8)
 	FOR e IN
 		SELECT * FROM escalations x
 		 WHERE (p_state IS NULL OR x.state = p_state)

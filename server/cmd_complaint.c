@@ -10,8 +10,6 @@
 #include "fsm.h"
 #include "handlers.h"
 
-#define LIST_DEFAULT 100
-
 void cmd_complaint_open(struct request *rq)
 {
 	const struct cfg_category *cat =
@@ -51,10 +49,7 @@ void cmd_complaint_list(struct request *rq)
 	rq_param(rq, queue);
 	rq_param(rq, rq_arg(rq, "assignee"));
 	rq_param(rq, rq_arg(rq, "customer"));
-	if (limit != NULL)
-		rq_param(rq, limit);
-	else
-		rq_param_int(rq, LIST_DEFAULT);
+	rq_param(rq, limit);
 	rq_param(rq, queue != NULL && cfg_find_queue(rq->cfg, queue) == NULL
 			     ? "true" : "false");
 	rq_run(rq, "SELECT * FROM cd_complaint_list($1, $2, $3, $4, $5, $6, $7, $8)");

@@ -6,8 +6,6 @@
 #include "commands.h"
 #include "handlers.h"
 
-#define LIST_DEFAULT 100
-
 void cmd_handoff_open(struct request *rq)
 {
 	const struct cfg_dept *d = cfg_find_dept(rq->cfg, rq_arg(rq, "dept"));
@@ -49,10 +47,7 @@ void cmd_handoff_list(struct request *rq)
 	rq_param(rq, dept);
 	rq_param(rq, rq_arg(rq, "state"));
 	rq_param(rq, rq_arg(rq, "complaint"));
-	if (limit != NULL)
-		rq_param(rq, limit);
-	else
-		rq_param_int(rq, LIST_DEFAULT);
+	rq_param(rq, limit);
 	rq_param(rq, dept != NULL && cfg_find_dept(rq->cfg, dept) == NULL
 			     ? "true" : "false");
 	rq_run(rq, "SELECT * FROM cd_handoff_list($1, $2, $3, $4, $5, $6, $7)");

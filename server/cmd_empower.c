@@ -310,21 +310,6 @@ void cmd_escalate(struct request *rq)
 	rq_run(rq, "SELECT * FROM cd_escalate($1, $2, $3, $4, $5, $6, $7, $8, $9)");
 }
 
-/* ---- ESCALATION LIST / WITHDRAW ------------------------------------------ */
-
-void cmd_escalation_list(struct request *rq)
-{
-	const char *limit = rq_arg(rq, "limit");
-	rq_param_caller(rq);
-	rq_param(rq, rq_arg(rq, "state"));
-	rq_param(rq, rq_arg(rq, "mine"));
-	if (limit != NULL)
-		rq_param(rq, limit);
-	else
-		rq_param_int(rq, 100);
-	rq_run(rq, "SELECT * FROM cd_escalation_list($1, $2, $3, $4, $5)");
-}
-
 /* ---- escalation facts (APPROVE, RAISE) ------------------------------------ */
 
 static void escalation_read(void *arg, const struct db_result *r)

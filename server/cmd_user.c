@@ -29,18 +29,11 @@ static const char *user_refs_missing(struct request *rq, char *buf, size_t len)
 		snprintf(buf, len, "no such department %s", dept);
 		return buf;
 	}
-	if (skills != NULL && skills[0] != '\0') {
-		char list[512];
-		snprintf(list, sizeof list, "%s", skills);
-		char *save = NULL;
-		for (char *t = strtok_r(list, ",", &save); t != NULL;
-		     t = strtok_r(NULL, ",", &save)) {
-			if (cfg_find_queue(rq->cfg, t) == NULL &&
-			    cfg_find_category(rq->cfg, t) == NULL) {
-				snprintf(buf, len, "skill %s names no queue or category", t);
-				return buf;
-			}
-		}
+	char skill[CFG_NAME_MAX + 1];
+	if (skills != NULL &&
+	    cfg_unknown_skill(rq->cfg, skills, skill, sizeof skill) != NULL) {
+		snprintf(buf, len, "skill %s names no queue or category", skill);
+		return buf;
 	}
 	return NULL;
 }

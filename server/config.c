@@ -2117,6 +2117,20 @@ const struct cfg_category *cfg_find_category(const struct config *cfg,
 	return NULL;
 }
 
+const char *cfg_unknown_skill(const struct config *cfg, const char *skills,
+			      char *buf, size_t len)
+{
+	for (const char *p = skills; p != NULL && *p != '\0';) {
+		size_t n = strcspn(p, ",");
+		snprintf(buf, len, "%.*s", (int)n, p);
+		if (cfg_find_queue(cfg, buf) == NULL &&
+		    cfg_find_category(cfg, buf) == NULL)
+			return buf;
+		p += n + (p[n] == ',' ? 1 : 0);
+	}
+	return NULL;
+}
+
 const struct cfg_calendar *cfg_find_calendar(const struct config *cfg,
 					     const char *name)
 {

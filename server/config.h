@@ -174,6 +174,12 @@ const struct cfg_calendar *cfg_find_calendar(const struct config *cfg,
 					     const char *name);
 const struct cfg_tier *cfg_find_tier(const struct config *cfg, int tier);
 
+/* The first name of a comma-separated skills list that names neither a
+ * queue nor a category, copied into buf (len bytes); NULL when every name
+ * is known (a skill names a queue or a category, PROTOCOL §5). */
+const char *cfg_unknown_skill(const struct config *cfg, const char *skills,
+			      char *buf, size_t len);
+
 /* Parses a duration: "90", "90s", "15m", "4h", "3d" into seconds
  * (1 .. 10 years). */
 bool cfg_parse_duration(const char *s, int *seconds)

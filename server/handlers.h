@@ -17,9 +17,6 @@ void cmd_help(struct request *rq);
 void cmd_user_add(struct request *rq);
 void cmd_user_set(struct request *rq);
 
-/* cmd_customer.c */
-void cmd_customer_find(struct request *rq);
-
 /* cmd_interaction.c */
 void cmd_interaction_end(struct request *rq);
 
@@ -60,7 +57,6 @@ void cmd_handoff_list(struct request *rq);
 void cmd_advise(struct request *rq);
 void cmd_rules(struct request *rq);
 void cmd_escalate(struct request *rq);
-void cmd_escalation_list(struct request *rq);
 void cmd_escalation_raise(struct request *rq);
 void cmd_approve(struct request *rq);
 void cmd_reject(struct request *rq);

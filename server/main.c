@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
@@ -94,6 +95,13 @@ int server_reload(struct server *srv, char *err, size_t errlen)
 	/* Live connections keep a reference to the old context. */
 	SSL_CTX_free(srv->ssl_ctx);
 	srv->ssl_ctx = ctx;
+	/* Sessions keep reading up to the new line limit (a larger max_line
+	 * must not stall a session at the old read mark). */
+	struct session *s;
+	TAILQ_FOREACH(s, &srv->sessions, link)
+		if (!s->dead)
+			bufferevent_setwatermark(s->bev, EV_READ, 0,
+						 (size_t)cfg->max_line + 1);
 	hasher_set_cost(srv->hasher, (uint32_t)cfg->argon2_t_cost,
 			(uint32_t)cfg->argon2_m_cost);
 	if (cfg->log_syslog != srv->retired[srv->nretired - 1]->log_syslog)

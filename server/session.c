@@ -211,10 +211,6 @@ static void session_pump(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 
-	/* max_line may change on reload: keep the read mark in step. */
-	if (!s->dead)
-		bufferevent_setwatermark(s->bev, EV_READ, 0,
-					 (size_t)cfg->max_line + 1);
 	while (s->cur == NULL && !s->closing && !s->dead && s->handshaken) {
 		if (s->srv->stopping) {
 			session_bye(s, CD_BYE_SHUTDOWN, "server shutting down");

@@ -40,15 +40,12 @@ static int check_user(const struct config *cfg, const struct new_user *nu)
 	if (nu->dept != NULL && cfg_find_dept(cfg, nu->dept) == NULL)
 		return fail("no such department in the rules", nu->dept);
 	if (nu->skills != NULL && nu->skills[0] != '\0') {
-		char list[512];
+		char skill[CFG_NAME_MAX + 1];
 		size_t n;
 		if (!val_name_list(nu->skills, &n))
 			return fail("--skills must be a comma-separated list of names", nu->skills);
-		snprintf(list, sizeof list, "%s", nu->skills);
-		char *save = NULL;
-		for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-			if (!cfg_find_queue(cfg, t) && !cfg_find_category(cfg, t))
-				return fail("skill names no queue or category", t);
+		if (cfg_unknown_skill(cfg, nu->skills, skill, sizeof skill) != NULL)
+			return fail("skill names no queue or category", skill);
 	}
 	return 0;
 }
