@@ -96,6 +96,13 @@ if [ -f test-suite.log ]; then
 	pass=$(count PASS)
 	skip=$(count SKIP)
 	fail=$(($(count FAIL) + $(count XPASS) + $(count ERROR)))
+	if [ "$rc" -ne 0 ]; then
+		# The failed cases by name, close to the end where CI logs show them.
+		echo
+		echo "test.sh: failed cases (from test-suite.log):"
+		grep -E '^(FAIL|ERROR):|^\[  FAILED  \]|^\[  ERROR   \]|^\[   LINE   \]|run.sh: (FAILED|the server)' \
+			test-suite.log | awk '!seen[$0]++' | tail -n 40 || true
+	fi
 	echo
 	echo "test.sh: test programs of make check, sanitizers=$sanitizers:"
 	echo "check: $((pass + vg_pass)) passed, $((fail + vg_fail)) failed, $skip skipped"

@@ -838,7 +838,7 @@ static void test_approve_money(void **state)
 	      "expected one decision kind=approve by %s", s);
 
 	/* The requester is told, unasked. */
-	ev = E2E_EVENT(c, "escalation", 5000, "escalation",
+	ev = E2E_EVENT(c, "escalation", e2e_wait_ms(), "escalation",
 		       e2e_fmt("%lld", eid), "state", "approved", NULL);
 	free(ev);
 
@@ -945,7 +945,7 @@ static void test_approve_beyond_authority_raise(void **state)
 	E2E_ROW_FIELD(r, (size_t)row, "level", "2");
 	E2E_ROW_FIELD(r, (size_t)row, "approver", "dept:billing-office");
 	/* The requester hears that it moved. */
-	ev = E2E_EVENT(c, "escalation", 5000, "escalation",
+	ev = E2E_EVENT(c, "escalation", e2e_wait_ms(), "escalation",
 		       e2e_fmt("%lld", eid), "level", "2", NULL);
 	free(ev);
 	/* Now the supervisor is not named. */
@@ -1007,7 +1007,7 @@ static void test_reject(void **state)
 	CHECK(decisions(id, "reject", "sup1") == 1,
 	      "expected one decision kind=reject by sup1 for complaint %lld",
 	      id);
-	ev = E2E_EVENT(c, "escalation", 5000, "escalation",
+	ev = E2E_EVENT(c, "escalation", e2e_wait_ms(), "escalation",
 		       e2e_fmt("%lld", eid), "state", "rejected", NULL);
 	free(ev);
 	r = E2E_OK(c, "ESCALATION LIST state=rejected limit=1000");
@@ -1136,16 +1136,18 @@ static void test_escalation_deadline_moves_up(void **state)
 	tdb_exec("UPDATE escalations SET due = now() - interval '1 second' "
 		 "WHERE id = $1::bigint", e2e_fmt("%lld", eid), NULL);
 
-	/* The requester hears that it moved (PING keeps the session busy). */
-	deadline = e2e_mono_ms() + 10000;
+	/* The requester hears that it moved (PING keeps both sessions
+	 * busy: the sweep may take a while on a slow machine). */
+	deadline = e2e_mono_ms() + e2e_wait_ms();
 	while (ev == NULL && e2e_mono_ms() < deadline) {
 		ev = e2e_event_match(c, "escalation", 1000, "escalation",
 				     e2e_fmt("%lld", eid), "level", "2", NULL);
 		if (ev == NULL)
-			E2E_OK(c, "PING");
+			E2E_PING(c, sup);
 	}
-	CHECK(ev != NULL, "escalation %lld: 10 s after its due passed, no "
-	      "event with level=2 reached the requester", eid);
+	CHECK(ev != NULL, "escalation %lld: %d ms after its due passed, no "
+	      "event with level=2 reached the requester", eid,
+	      e2e_wait_ms());
 	E2E_KEYS(ev, "escalation", "complaint", "state", "approver", "level");
 	CHECK(strstr(ev, " state=pending") != NULL &&
 	      strstr(ev, " approver=dept:billing-office") != NULL,
@@ -1370,21 +1372,23 @@ static void expect_refund_limit(tc_conn *c, long long id, const char *limit,
 }
 
 /* The same on another node, which hears of a RELOAD through the database:
- * allowed a few seconds to get there. */
+ * allowed some time to get there (e2e_wait_ms()), while the sessions
+ * busy1 and busy2 are kept from idling out. */
 static void expect_refund_limit_soon(tc_conn *c, long long id,
-				     const char *limit)
+				     const char *limit, tc_conn *busy1,
+				     tc_conn *busy2)
 {
-	int64_t deadline = e2e_mono_ms() + 5000;
+	int64_t deadline = e2e_mono_ms() + e2e_wait_ms();
 	struct tc_resp *r;
 
 	for (;;) {
 		r = E2E_OK(c, "ADVISE complaint=%lld action=refund amount=35.00",
 			   id);
 		if (strcmp(tc_get(r, "limit"), limit) == 0 ||
-		    e2e_mono_ms() > deadline)
+		    !e2e_poll_sleep(deadline))
 			break;
 		tc_resp_free(&r);
-		e2e_sleep_ms(100);
+		E2E_PING(busy1, busy2);
 	}
 	TC_FIELD(r, "limit", limit);
 }
@@ -1393,7 +1397,7 @@ static void test_reload(void **state)
 {
 	const char *path = tc_env("CD_RULES");
 	const char *a1 = agent_of_tier(1);
-	tc_conn *adm = tc_session("admin1"), *c = tc_session(a1), *c2;
+	tc_conn *adm, *c, *c2;
 	struct tc_resp *r;
 	char *good, *broken;
 	const char *msg, *want;
@@ -1405,10 +1409,13 @@ static void test_reload(void **state)
 	CHECK(saved_rules != NULL, "cannot read %s", path);
 	good = with_refund_35(saved_rules);
 	CHECK(good != NULL, "%s has no \"refund = 30.00\" in [tier 1]", path);
+	/* Every node rereads: a second one on the same database, started
+	 * first (the sessions would idle meanwhile on a slow machine). */
+	E2E_NODE_START("second", NULL);
+	c = tc_session(a1);
+	adm = tc_session("admin1");
 	id = taken(c, 0, "billing");
 	expect_refund_limit(c, id, "30.00", "escalate");
-	/* Every node rereads: a second one on the same database. */
-	E2E_NODE_START("second", NULL);
 	c2 = E2E_NODE_SESSION(a1);
 	expect_refund_limit(c2, id, "30.00", "escalate");
 
@@ -1444,48 +1451,43 @@ static void test_reload(void **state)
 	r = E2E_OK(adm, "RELOAD");
 	E2E_NUM(r, "rules");
 	expect_refund_limit(c, id, "35.00", "allow");
-	expect_refund_limit_soon(c2, id, "35.00");
+	expect_refund_limit_soon(c2, id, "35.00", adm, c);
 
 	/* And back. */
 	CHECK(spill(path, saved_rules), "cannot write %s", path);
 	r = E2E_OK(adm, "RELOAD");
 	E2E_NUM(r, "rules");
 	expect_refund_limit(c, id, "30.00", "escalate");
-	expect_refund_limit_soon(c2, id, "30.00");
+	expect_refund_limit_soon(c2, id, "30.00", adm, c);
 }
+
+/* Budgets are per day (UTC): no test runs across midnight. */
+#define DAY_TEST(t, down) \
+	cmocka_unit_test_setup_teardown(t, e2e_same_day_setup, down)
 
 int e2e_group_empower(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_rules_rows, tc_teardown),
-		cmocka_unit_test_teardown(test_advise, tc_teardown),
-		cmocka_unit_test_teardown(test_resolve_allow_at_limit,
-					  tc_teardown),
-		cmocka_unit_test_teardown(test_resolve_escalate_tier_limit,
-					  tc_teardown),
-		cmocka_unit_test_teardown(test_resolve_denied_by_rule,
-					  tc_teardown),
-		cmocka_unit_test_teardown(test_resolve_daily_budget, tc_teardown),
-		cmocka_unit_test_teardown(test_resolve_customer_cap, tc_teardown),
-		cmocka_unit_test_teardown(test_justify_later, tc_teardown),
-		cmocka_unit_test_teardown(test_escalate, tc_teardown),
-		cmocka_unit_test_teardown(test_escalation_list, tc_teardown),
-		cmocka_unit_test_teardown(test_withdraw, tc_teardown),
-		cmocka_unit_test_teardown(test_approve_money, tc_teardown),
-		cmocka_unit_test_teardown(test_four_eyes_and_forbidden,
-					  tc_teardown),
-		cmocka_unit_test_teardown(test_approve_beyond_authority_raise,
-					  tc_teardown),
-		cmocka_unit_test_teardown(test_reject, tc_teardown),
-		cmocka_unit_test_teardown(test_approve_without_action,
-					  tc_teardown),
-		cmocka_unit_test_teardown(test_approve_beyond_budget,
-					  tc_teardown),
-		cmocka_unit_test_teardown(test_escalation_deadline_moves_up,
-					  tc_teardown),
-		cmocka_unit_test_teardown(test_decisions_append_only,
-					  tc_teardown),
-		cmocka_unit_test_teardown(test_reload, reload_teardown),
+		DAY_TEST(test_rules_rows, tc_teardown),
+		DAY_TEST(test_advise, tc_teardown),
+		DAY_TEST(test_resolve_allow_at_limit, tc_teardown),
+		DAY_TEST(test_resolve_escalate_tier_limit, tc_teardown),
+		DAY_TEST(test_resolve_denied_by_rule, tc_teardown),
+		DAY_TEST(test_resolve_daily_budget, tc_teardown),
+		DAY_TEST(test_resolve_customer_cap, tc_teardown),
+		DAY_TEST(test_justify_later, tc_teardown),
+		DAY_TEST(test_escalate, tc_teardown),
+		DAY_TEST(test_escalation_list, tc_teardown),
+		DAY_TEST(test_withdraw, tc_teardown),
+		DAY_TEST(test_approve_money, tc_teardown),
+		DAY_TEST(test_four_eyes_and_forbidden, tc_teardown),
+		DAY_TEST(test_approve_beyond_authority_raise, tc_teardown),
+		DAY_TEST(test_reject, tc_teardown),
+		DAY_TEST(test_approve_without_action, tc_teardown),
+		DAY_TEST(test_approve_beyond_budget, tc_teardown),
+		DAY_TEST(test_escalation_deadline_moves_up, tc_teardown),
+		DAY_TEST(test_decisions_append_only, tc_teardown),
+		DAY_TEST(test_reload, reload_teardown),
 	};
 
 	return cmocka_run_group_tests_name("empower", tests, NULL, NULL);

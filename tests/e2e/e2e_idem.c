@@ -324,9 +324,13 @@ static void test_idem_waits_for_key(void **state)
 	tdb_exec("BEGIN", NULL);
 	tdb_exec("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE", NULL);
 	sa = tc_sendf(a, "h1 CUSTOMER ADD name=%s idem=%s", tc_q(name), key);
-	e2e_sleep_ms(300);
+	/* The first holds the key once its INSERT waits on the lock; only
+	 * then the second, which waits for the first's key. */
+	if (sa)
+		E2E_LOCK_WAITERS(1);
 	sb = tc_sendf(b, "h2 CUSTOMER ADD name=%s idem=%s", tc_q(name), key);
-	e2e_sleep_ms(300);
+	if (sb)
+		E2E_LOCK_WAITERS(2);
 	/* Neither may answer while the first is held. */
 	rb = tc_collect(b, "h2", 300);
 	tdb_exec("COMMIT", NULL);

@@ -35,7 +35,7 @@
 #include "tclient.h"
 #include "tdb.h"
 
-#define HTTP_TIMEOUT_MS 5000
+#define HTTP_TIMEOUT_MS tc_timeout_ms() /* as for an answer on the TLS port */
 #define MISSING "987654321987"
 
 struct http_resp {
@@ -302,13 +302,14 @@ static void test_metrics_requests(void **state)
 	int i;
 
 	(void)state;
-	anon = tc_connect();
 	c = tc_connect();
 	/* The complaint the decisions are about, before the first scrape. */
 	r = tc_login(c, u, tc_password());
 	TC_OK(r);
 	id = E2E_COMPLAINT(c, E2E_CUSTOMER(c, NULL), "billing", 3);
 	E2E_OK(c, "COMPLAINT TAKE id=%lld", id);
+	/* Not logged in: login_timeout (3 s) runs from here. */
+	anon = tc_connect();
 
 	before = scrape();
 	r = tc_cmd(anon, "PING");                         /* before LOGIN */
@@ -411,7 +412,7 @@ static void test_metrics_db_gauges(void **state)
 	id = E2E_COMPLAINT(a, E2E_CUSTOMER(a, NULL), "billing", 3);
 	E2E_OK(a, "HANDOFF OPEN complaint=%lld dept=billing-office request=%s",
 	       id, tc_q("metrics"));
-	deadline = e2e_mono_ms() + 20000;
+	deadline = e2e_mono_ms() + e2e_wait_ms();
 	while (e2e_mono_ms() < deadline) {
 		char *v = tdb_value("SELECT count(*) FROM handoffs WHERE "
 				    "dept = 'billing-office' AND state <> 'done'",

@@ -99,6 +99,10 @@ static void race_resolve(const char *const *who, const long long *ids,
 	for (i = 0; i < NREQ; i++)
 		conns[i] = split && i % 2 == 1 ? E2E_NODE_SESSION(who[i]) :
 						 tc_session(who[i]);
+	/* Twenty logins take a while on a slow machine: the first sessions
+	 * must not be near their idle_timeout when the race starts. */
+	for (i = 0; i < NREQ; i++)
+		E2E_PING(conns[i]);
 	for (i = 0; i < NREQ; i++)
 		CHECK(tc_sendf(conns[i], "r%d COMPLAINT RESOLVE id=%lld "
 			       "action=refund amount=" AMOUNT " resolution=race",
@@ -108,7 +112,7 @@ static void race_resolve(const char *const *who, const long long *ids,
 	for (i = 0; i < NREQ; i++) {
 		const char *decision, *state, *rule;
 
-		r = tc_collect(conns[i], e2e_fmt("r%d", i), 30000);
+		r = tc_collect(conns[i], e2e_fmt("r%d", i), e2e_wait_ms());
 		free(r->request);
 		r->request = strdup(e2e_fmt("r%d COMPLAINT RESOLVE id=%lld "
 					    "action=refund amount=" AMOUNT
@@ -280,10 +284,13 @@ static void test_cap_two_nodes(void **state)
 int e2e_group_race(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_budget_one_node, tc_teardown),
+		/* A budget is per day (UTC): not across midnight. */
+		cmocka_unit_test_setup_teardown(test_budget_one_node,
+						e2e_same_day_setup, tc_teardown),
 		cmocka_unit_test_teardown(test_cap_one_node, tc_teardown),
-		cmocka_unit_test_teardown(test_budget_two_nodes,
-					  e2e_node_teardown),
+		cmocka_unit_test_setup_teardown(test_budget_two_nodes,
+						e2e_same_day_setup,
+						e2e_node_teardown),
 		cmocka_unit_test_teardown(test_cap_two_nodes, e2e_node_teardown),
 	};
 

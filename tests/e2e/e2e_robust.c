@@ -5,6 +5,7 @@
  * load; SIGTERM in the middle of a request. The tests that stop the
  * server start it again, so that later groups find one. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "e2e.h"
+#include "e2e_node.h"
 #include "e2e_util.h"
 #include "tclient.h"
 #include "tdb.h"
@@ -231,20 +233,42 @@ static void run_cases(tc_conn *c, const struct bad_case *cases, size_t n,
 			   cases[i].code);
 }
 
+/* Before login, login_timeout (3 s) runs from the connection: a long
+ * series of requests before login moves to a fresh connection once the one
+ * in use is a second old, so that a slow machine does not turn the series
+ * into a login-timeout. *opened: when the connection in use was opened. */
+static void fresh_if_old(tc_conn **c, int64_t *opened)
+{
+	if (e2e_mono_ms() - *opened < 1000)
+		return;
+	tc_close(c);
+	*opened = e2e_mono_ms();
+	*c = tc_connect();
+}
+
 static void test_robust_catalogue(void **state)
 {
-	tc_conn *c = tc_connect();
 	long long customers = tdb_int("SELECT count(*) FROM customers", NULL);
+	int64_t opened = e2e_mono_ms();
+	tc_conn *c = tc_connect();
 	size_t i;
 
 	(void)state;
-	run_cases(c, framing_cases, NELEM(framing_cases), "before login");
+	for (i = 0; i < NELEM(framing_cases); i++) {
+		fresh_if_old(&c, &opened);
+		EXPECT_RAW(c, e2e_fmt("%s (before login)", framing_cases[i].what),
+			   framing_cases[i].bytes, framing_cases[i].len, "x",
+			   framing_cases[i].word, framing_cases[i].code);
+	}
 	/* Before login, a well-formed request for a logged-in verb is
 	 * auth-required, whatever its arguments. */
-	for (i = 0; i < NELEM(value_cases); i++)
+	for (i = 0; i < NELEM(value_cases); i++) {
+		fresh_if_old(&c, &opened);
 		EXPECT_RAW(c, e2e_fmt("%s (before login)", value_cases[i].what),
 			   value_cases[i].bytes, value_cases[i].len, "x", "NO",
 			   "auth-required");
+	}
+	/* The connection that took the last of them still logs in. */
 	E2E_RESP(tc_login(c, "agent1", tc_password()), "OK", NULL);
 	run_cases(c, framing_cases, NELEM(framing_cases), "after login");
 	run_cases(c, value_cases, NELEM(value_cases), "after login");
@@ -403,15 +427,16 @@ static void test_robust_pipelining(void **state)
 
 /* ---- max_clients ------------------------------------------------------------ */
 
-/* Opens connections until one is refused (at most limit); returns how
- * many were opened, into conns. */
-static long long open_until_refused(tc_conn **conns, long long limit)
+/* Opens connections with opts until one is refused (at most limit);
+ * returns how many were opened, into conns. */
+static long long open_until_refused(const struct tc_opts *opts,
+				    tc_conn **conns, long long limit)
 {
 	long long n = 0;
 	char err[512];
 
 	while (n < limit) {
-		conns[n] = tc_open(NULL, err, sizeof(err));
+		conns[n] = tc_open(opts, err, sizeof(err));
 		if (conns[n] == NULL)
 			break;
 		n++;
@@ -419,36 +444,46 @@ static long long open_until_refused(tc_conn **conns, long long limit)
 	return n;
 }
 
+static void close_all(tc_conn **conns, long long n)
+{
+	long long i;
+
+	for (i = 0; i < n; i++)
+		tc_close(&conns[i]);
+}
+
+/* On a second node of our own with the configured max_clients: the
+ * connections below do not log in, and with the generated login_timeout
+ * (3 s) the server would close the first of them before a slow machine
+ * (TLS handshakes of a sanitizer build on a busy runner) has opened the
+ * last; that node gives them a minute. */
 static void test_robust_max_clients(void **state)
 {
+	/* static: no leak when an assertion jumps out of the test (the
+	 * connections themselves are tc_teardown's). */
+	static tc_conn *conns[500];
 	long long max = e2e_config_int("max_clients", 50);
-	tc_conn **conns;
-	struct tc_opts o = { .no_greeting = true };
+	struct tc_opts any = { 0 }, o = { .no_greeting = true };
 	char err[512], *line = NULL;
 	tc_conn *extra;
-	long long i, n = 0;
+	long long n = 0;
 	enum tc_status st;
 	int64_t deadline;
 	bool again = false;
-	int attempt;
 
 	(void)state;
-	CHECK(max >= 2 && max <= 500, "max_clients=%lld in %s: the test "
-	      "wants a small number", max, getenv("CD_CONFIG"));
-	conns = calloc((size_t)max, sizeof(*conns));
-	assert_non_null(conns);
-	/* Connections of earlier tests end a moment after their close: try
-	 * again while fewer than max_clients get in. */
-	for (attempt = 0; attempt < 5; attempt++) {
-		n = open_until_refused(conns, max);
+	CHECK(max >= 2 && max <= (long long)NELEM(conns), "max_clients=%lld "
+	      "in %s: the test wants a small number", max, getenv("CD_CONFIG"));
+	any.port = o.port = E2E_NODE_START("maxclients", "login_timeout = 60");
+	deadline = e2e_mono_ms() + e2e_wait_ms();
+	for (;;) {
+		n = open_until_refused(&any, conns, max);
 		if (n == max)
 			break;
-		for (i = 0; i < n; i++)
-			tc_close(&conns[i]);
-		e2e_sleep_ms(1000);
+		close_all(conns, n);
+		CHECK(e2e_poll_sleep(deadline), "only %lld connections got in "
+		      "with max_clients=%lld", n, max);
 	}
-	CHECK(n == max, "only %lld connections got in with max_clients=%lld",
-	      n, max);
 
 	/* One more: BYE overloaded (no greeting needed), then closed. */
 	extra = tc_open(&o, err, sizeof(err));
@@ -483,21 +518,17 @@ static void test_robust_max_clients(void **state)
 
 	/* One leaves: a new client gets in. */
 	tc_close(&conns[0]);
-	deadline = e2e_mono_ms() + 5000;
-	while (!again && e2e_mono_ms() < deadline) {
-		extra = tc_open(NULL, err, sizeof(err));
+	deadline = e2e_mono_ms() + e2e_wait_ms();
+	do {
+		extra = tc_open(&any, err, sizeof(err));
 		if (extra != NULL) {
 			again = true;
 			E2E_OK(extra, "PING");
-		} else {
-			e2e_sleep_ms(100);
 		}
-	}
+	} while (!again && e2e_poll_sleep(deadline));
 	CHECK(again, "after a client left, a new one is still refused: %s",
 	      err);
-	for (i = 0; i < max; i++)
-		tc_close(&conns[i]);
-	free(conns);
+	close_all(conns, max);
 }
 
 /* Clients that vanish without close_notify (the process exits): the
@@ -553,6 +584,8 @@ static void test_robust_slow_reader(void **state)
 	char *chunk = malloc(chunk_len);
 	size_t sent = 0, i, rl = strlen(req);
 	struct tc_resp *r;
+	long long cust;
+	int k, best;
 
 	(void)state;
 	assert_non_null(chunk);
@@ -562,6 +595,7 @@ static void test_robust_slow_reader(void **state)
 	/* Each 16-byte request asks for 16 rows: unread, the answers would
 	 * be about 80 times the requests. Send until the server stops
 	 * reading (the send times out) or 32 MB went. */
+	tc_set_send_timeout(slow, 5000);
 	while (sent < cap && tc_send_raw(slow, chunk, i))
 		sent += i;
 	rss1 = rss_kb(pid);
@@ -573,12 +607,20 @@ static void test_robust_slow_reader(void **state)
 	/* Meanwhile the others are served, promptly (a session opened now:
 	 * the sending may have outlasted idle_timeout). */
 	other = tc_session("agent2");
-	r = E2E_OK(other, "PING");
-	CHECK(r->elapsed_ms < 2000, "PING took %d ms beside a stuck client",
-	      r->elapsed_ms);
-	r = E2E_OK(other, "CUSTOMER GET id=%lld", E2E_CUSTOMER(other, NULL));
-	CHECK(r->elapsed_ms < 2000, "CUSTOMER GET took %d ms beside a stuck "
-	      "client", r->elapsed_ms);
+	cust = E2E_CUSTOMER(other, NULL);
+	/* The best of three: one hiccup of a busy machine is no stall. */
+	for (k = 0, best = INT_MAX; k < 3 && best >= 2000; k++) {
+		r = E2E_OK(other, "PING");
+		best = r->elapsed_ms < best ? r->elapsed_ms : best;
+	}
+	CHECK(best < 2000, "PING took %d ms (the best of %d) beside a stuck "
+	      "client", best, k);
+	for (k = 0, best = INT_MAX; k < 3 && best >= 2000; k++) {
+		r = E2E_OK(other, "CUSTOMER GET id=%lld", cust);
+		best = r->elapsed_ms < best ? r->elapsed_ms : best;
+	}
+	CHECK(best < 2000, "CUSTOMER GET took %d ms (the best of %d) beside "
+	      "a stuck client", best, k);
 	tc_close(&slow);
 	E2E_OK(other, "PING");
 	free(chunk);
@@ -724,7 +766,7 @@ static void test_robust_db_down(void **state)
 	long long cust, ia;
 	int64_t deadline;
 	bool up = false;
-	int i;
+	int i, best;
 
 	(void)state;
 	cust = E2E_CUSTOMER(a, NULL);
@@ -740,22 +782,29 @@ static void test_robust_db_down(void **state)
 		      "send: %s", tc_error(a));
 	pg_stop();
 	for (i = 0; i < INFLIGHT; i++) {
-		r = tc_collect(a, e2e_fmt("d%d", i), 15000);
-		CHECK(r->end == TC_LINE, "d%d: no answer within 15 s while the "
-		      "database was stopping", i);
+		r = tc_collect(a, e2e_fmt("d%d", i), e2e_wait_ms());
+		CHECK(r->end == TC_LINE, "d%d: no answer within %d ms while the "
+		      "database was stopping", i, e2e_wait_ms());
 		expect_write_outcome(r, i % 2 == 0);
 	}
 
 	/* Down: requests that need it get ERR db-unavailable retry=yes
-	 * within a few seconds; PING works. */
-	r = E2E_OK(b, "PING");
-	CHECK(r->elapsed_ms < 1000, "PING took %d ms with the database down",
-	      r->elapsed_ms);
-	r = tc_cmd(b, "CUSTOMER GET id=%lld", cust);
-	E2E_RESP(r, "ERR", "db-unavailable");
-	TC_FIELD(r, "retry", "yes");
-	CHECK(r->elapsed_ms < 4500, "db-unavailable after %d ms",
-	      r->elapsed_ms);
+	 * within a few seconds; PING works. Each time the best of three:
+	 * one hiccup of a busy machine is not what is measured. */
+	for (i = 0, best = INT_MAX; i < 3 && best >= 1000; i++) {
+		r = E2E_OK(b, "PING");
+		best = r->elapsed_ms < best ? r->elapsed_ms : best;
+	}
+	CHECK(best < 1000, "PING took %d ms (the best of %d) with the database "
+	      "down", best, i);
+	for (i = 0, best = INT_MAX; i < 3 && best >= 4500; i++) {
+		r = tc_cmd(b, "CUSTOMER GET id=%lld", cust);
+		E2E_RESP(r, "ERR", "db-unavailable");
+		TC_FIELD(r, "retry", "yes");
+		best = r->elapsed_ms < best ? r->elapsed_ms : best;
+	}
+	CHECK(best < 4500, "db-unavailable after %d ms (the best of %d)", best,
+	      i);
 	r = tc_cmd(a, "INTERACTION NOTE id=%lld text=down", ia);
 	E2E_RESP(r, "ERR", "db-unavailable");
 	TC_FIELD(r, "retry", "yes");
@@ -770,7 +819,7 @@ static void test_robust_db_down(void **state)
 
 	pg_start();
 	/* Back: the same keyed write succeeds by itself, once. */
-	deadline = e2e_mono_ms() + 20000;
+	deadline = e2e_mono_ms() + e2e_wait_ms();
 	while (!up && e2e_mono_ms() < deadline) {
 		r = tc_cmd(b, "CUSTOMER ADD name=%s idem=%s", tc_q(name), key);
 		if (strcmp(r->word, "OK") == 0) {
@@ -781,8 +830,8 @@ static void test_robust_db_down(void **state)
 		E2E_OK(a, "PING");
 		e2e_sleep_ms(250);
 	}
-	CHECK(up, "writes still fail 20 s after PostgreSQL came back: %s",
-	      r->final ? r->final : r->word);
+	CHECK(up, "writes still fail %d ms after PostgreSQL came back: %s",
+	      e2e_wait_ms(), r->final ? r->final : r->word);
 	CHECK(tdb_int("SELECT count(*) FROM customers WHERE name = $1", name,
 		      NULL) == 1, "the retried CUSTOMER ADD made more than one "
 	      "customer");
@@ -815,14 +864,16 @@ static void test_robust_db_conn_lost(void **state)
 	tdb_exec("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE", NULL);
 	sa = tc_sendf(a, "u1 CUSTOMER ADD name=%s", tc_q(plain));
 	sb = tc_sendf(b, "u2 CUSTOMER ADD name=%s idem=%s", tc_q(keyed), key);
-	e2e_sleep_ms(500);
+	/* Both are held once they wait on the lock. */
+	if (sa && sb)
+		E2E_LOCK_WAITERS(2);
 	/* The server's connections waiting on the lock are cut; the lock
 	 * holds until they are gone, so neither write can commit. */
 	killed = tdb_int("SELECT count(pg_terminate_backend(pid)) FROM "
 			 "pg_stat_activity WHERE wait_event_type = 'Lock' "
 			 "AND pid <> pg_backend_pid()", NULL);
-	ra = tc_collect(a, "u1", 15000);
-	rb = tc_collect(b, "u2", 15000);
+	ra = tc_collect(a, "u1", e2e_wait_ms());
+	rb = tc_collect(b, "u2", e2e_wait_ms());
 	tdb_exec("COMMIT", NULL);
 	CHECK(sa && sb, "send: %s %s", tc_error(a), tc_error(b));
 	CHECK(killed == 2, "expected the 2 writes waiting on the lock, found "
@@ -853,7 +904,8 @@ static void test_robust_sigterm(void **state)
 	const char *name = e2e_uniq("Shutdown ");
 	struct tc_resp *r;
 	const char *how;
-	bool sent;
+	bool sent, stopping;
+	size_t log_at;
 	int st;
 
 	(void)state;
@@ -862,19 +914,25 @@ static void test_robust_sigterm(void **state)
 	tdb_exec("BEGIN", NULL);
 	tdb_exec("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE", NULL);
 	sent = tc_sendf(c, "t1 CUSTOMER ADD name=%s", tc_q(name));
-	e2e_sleep_ms(300);
+	/* The request is held once it waits on the lock; the signal comes
+	 * then, and the lock goes once the server is stopping. */
+	if (sent)
+		E2E_LOCK_WAITERS(1);
+	log_at = e2e_log_size();
 	tsrv_signal(SIGTERM);
-	e2e_sleep_ms(500);
+	stopping = e2e_log_wait(log_at, "stopping:");
 	tdb_exec("COMMIT", NULL);
 	CHECK(sent, "send: %s", tc_error(c));
+	CHECK(stopping, "no \"stopping:\" in the server log within %d ms of "
+	      "SIGTERM", e2e_wait_ms());
 
 	/* The answer arrives, then BYE shutdown, then the close. */
-	r = tc_collect(c, "t1", 10000);
+	r = tc_collect(c, "t1", e2e_wait_ms());
 	E2E_RESP(r, "OK", NULL);
 	E2E_NUM(r, "customer");
-	TC_EXPECT_BYE(c, "shutdown", 15000);
-	TC_EXPECT_BYE(idle, "shutdown", 15000);
-	st = tsrv_wait_exit(20000, &how);
+	TC_EXPECT_BYE(c, "shutdown", e2e_wait_ms());
+	TC_EXPECT_BYE(idle, "shutdown", e2e_wait_ms());
+	st = tsrv_wait_exit(e2e_wait_ms(), &how);
 	CHECK(st == 0, "after SIGTERM the server %s (status %d), expected "
 	      "exit 0", how, st);
 	tsrv_start(NULL);
@@ -923,7 +981,8 @@ int e2e_group_robust(void)
 		cmocka_unit_test_teardown(test_robust_long_line_during_login,
 					  tc_teardown),
 		cmocka_unit_test_teardown(test_robust_pipelining, tc_teardown),
-		cmocka_unit_test_teardown(test_robust_max_clients, tc_teardown),
+		cmocka_unit_test_teardown(test_robust_max_clients,
+					  e2e_node_teardown),
 		cmocka_unit_test_teardown(test_robust_no_close_notify,
 					  tc_teardown),
 		cmocka_unit_test_teardown(test_robust_slow_reader, tc_teardown),

@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "tdb.h"
 
 #define RING 32
 
@@ -42,6 +45,150 @@ void e2e_sleep_ms(int ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+int e2e_wait_ms(void)
+{
+	int t = tc_timeout_ms();
+
+	return t > 15000 ? 2 * t : 30000;
+}
+
+bool e2e_poll_sleep(int64_t deadline)
+{
+	int64_t left = deadline - e2e_mono_ms();
+
+	if (left <= 0)
+		return false;
+	e2e_sleep_ms(left < E2E_POLL_MS ? (int)left : E2E_POLL_MS);
+	return true;
+}
+
+static void ping_one(tc_conn *c, const char *file, int line)
+{
+	struct tc_resp *r = tc_cmd(c, "PING");
+
+	e2e_resp_at(r, "OK", NULL, file, line);
+	tc_resp_free(&r);
+}
+
+void e2e_ping_at(const char *file, int line, ...)
+{
+	va_list ap;
+	tc_conn *c;
+
+	va_start(ap, line);
+	while ((c = va_arg(ap, tc_conn *)) != NULL)
+		ping_one(c, file, line);
+	va_end(ap);
+}
+
+void e2e_sleep_busy_at(const char *file, int line, int ms, ...)
+{
+	int64_t end = e2e_mono_ms() + ms;
+
+	for (;;) {
+		int64_t left = end - e2e_mono_ms();
+		va_list ap;
+		tc_conn *c;
+
+		if (left <= 0)
+			return;
+		e2e_sleep_ms(left > 1000 ? 1000 : (int)left);
+		if (e2e_mono_ms() >= end)
+			return;
+		va_start(ap, ms);
+		while ((c = va_arg(ap, tc_conn *)) != NULL)
+			ping_one(c, file, line);
+		va_end(ap);
+	}
+}
+
+size_t e2e_log_size(void)
+{
+	const char *path = getenv("CD_LOG");
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) != 0 || st.st_size < 0)
+		return 0;
+	return (size_t)st.st_size;
+}
+
+bool e2e_log_has(size_t offset, const char *text)
+{
+	const char *path = getenv("CD_LOG");
+	FILE *f = path ? fopen(path, "rb") : NULL;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	bool found;
+
+	if (f == NULL)
+		return false;
+	if (fseek(f, (long)offset, SEEK_SET) != 0) {
+		fclose(f);
+		return false;
+	}
+	do {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap + 1);
+			if (buf == NULL)
+				abort();
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	buf[len] = '\0';
+	found = strstr(buf, text) != NULL;
+	free(buf);
+	return found;
+}
+
+bool e2e_log_wait(size_t offset, const char *text)
+{
+	bool found;
+
+	E2E_POLL(found, e2e_log_has(offset, text));
+	return found;
+}
+
+long long e2e_lock_waiters_at(long long n, const char *file, int line)
+{
+	int64_t end = e2e_mono_ms() + e2e_wait_ms();
+	long long got;
+
+	do {
+		/* pg_stat_activity is read once per transaction, unless the
+		 * snapshot is dropped: tdb may be inside one (BEGIN, LOCK). */
+		tdb_exec_at(file, line, "SELECT pg_stat_clear_snapshot()", NULL);
+		got = tdb_int_at(file, line, "SELECT count(*) FROM "
+				 "pg_stat_activity WHERE wait_event_type = "
+				 "'Lock' AND pid <> pg_backend_pid()", NULL);
+	} while (got < n && e2e_poll_sleep(end));
+	if (got < n) {
+		/* Whatever the test holds must not outlive it. */
+		tdb_exec_at(file, line, "ROLLBACK", NULL);
+		print_error("%s:%d: expected %lld database session(s) waiting "
+			    "on a lock within %d ms, saw %lld\n", file, line, n,
+			    e2e_wait_ms(), got);
+		_fail(file, line);
+	}
+	return got;
+}
+
+int e2e_same_day_setup(void **state)
+{
+	time_t now = time(NULL);
+	long left = 86400L - (long)(now % 86400);
+
+	(void)state;
+	if (left < 120) {
+		print_message("[ same day ] %ld s left of the UTC day: waiting "
+			      "for the next one\n", left);
+		e2e_sleep_ms((int)((left + 1) * 1000));
+	}
+	return 0;
 }
 
 static char *vfmt(const char *fmt, va_list ap)

@@ -30,6 +30,70 @@
 int64_t e2e_mono_ms(void);
 void e2e_sleep_ms(int ms);
 
+/* ---- waiting for what the server does by itself -------------------------
+ *
+ * The suite also runs on slow, busy machines (a sanitizer build on a small
+ * CI runner), where a sweep, a NOTIFY, a reload or a closed session may
+ * take many times longer than on a desk. So a test does not sleep a fixed
+ * time and then assert that the work was done: it polls for it with a
+ * generous deadline, and goes on as soon as it is seen. Checks that
+ * something did NOT happen (too early, twice) keep their fixed windows:
+ * a slow machine can only make those pass more easily. */
+
+/* How long to wait for such work: 30 s, or twice $CD_TIMEOUT_MS when that
+ * is larger (a server under valgrind). */
+int e2e_wait_ms(void);
+
+/* For polling loops: false when the monotonic clock is past deadline;
+ * otherwise sleeps E2E_POLL_MS and returns true. */
+#define E2E_POLL_MS 100
+bool e2e_poll_sleep(int64_t deadline);
+
+/* Evaluates cond (an expression) until it is true or e2e_wait_ms() has
+ * passed, every E2E_POLL_MS; ok (a bool lvalue) gets its last value. */
+#define E2E_POLL(ok, cond)                                                 \
+	do {                                                               \
+		int64_t e2e_poll_end_ = e2e_mono_ms() + e2e_wait_ms();     \
+		while (!((ok) = (cond)) && e2e_poll_sleep(e2e_poll_end_))  \
+			;                                                  \
+	} while (0)
+
+/* PING on each connection given (the list ends at the first NULL),
+ * expecting OK:
+ * keeps sessions from their idle_timeout (5 s in the generated
+ * configuration) while a test is busy elsewhere or waits. */
+#define E2E_PING(...) e2e_ping_at(__FILE__, __LINE__, __VA_ARGS__, (tc_conn *)NULL)
+void e2e_ping_at(const char *file, int line, ...);
+
+/* Sleeps at least ms in all, with a PING on each connection given at
+ * least every second meanwhile (a wait longer than a moment would
+ * otherwise eat into their idle_timeout). */
+#define E2E_SLEEP_BUSY(ms, ...) \
+	e2e_sleep_busy_at(__FILE__, __LINE__, (ms), __VA_ARGS__, (tc_conn *)NULL)
+void e2e_sleep_busy_at(const char *file, int line, int ms, ...);
+
+/* The server log ($CD_LOG): its size now (an offset); whether text is in
+ * it after offset; and waiting up to e2e_wait_ms() for text to appear in
+ * it after offset (true when it did). */
+size_t e2e_log_size(void);
+bool e2e_log_has(size_t offset, const char *text);
+bool e2e_log_wait(size_t offset, const char *text);
+
+/* Waits up to e2e_wait_ms() until at least n database sessions other than
+ * tdb.h's own wait on a lock (pg_stat_activity.wait_event_type = 'Lock'):
+ * requests held by a lock the test took with tdb_exec(), so that what the
+ * test does next happens while they are held. Works inside tdb's open
+ * transaction. Fails the test otherwise, after a ROLLBACK (so that the
+ * lock does not outlive the test); returns the number seen. */
+#define E2E_LOCK_WAITERS(n) e2e_lock_waiters_at((n), __FILE__, __LINE__)
+long long e2e_lock_waiters_at(long long n, const char *file, int line);
+
+/* A cmocka setup for tests whose checks count "today" (the daily budget,
+ * the default STATS period; UTC in the generated configuration): when
+ * less than two minutes are left of the UTC day, waits until the next one
+ * has begun, so that the test does not straddle midnight. Returns 0. */
+int e2e_same_day_setup(void **state);
+
 /* A string unique in this run: prefix followed by a short suffix made of
  * [a-z0-9], so that it is a valid name when the prefix is one. It lasts
  * until the program ends. */

@@ -12,7 +12,7 @@
 # exported. By hand, after a build, from the top of the tree:
 #     tests/e2e/run.sh [GROUP...]     (arguments go to the test program)
 # Environment: CD_E2E_TIMEOUT (seconds for the test program, default 1200),
-# CD_TIMEOUT_MS (time allowed for one answer, default 5000),
+# CD_TIMEOUT_MS (time allowed for one answer, default 15000),
 # CD_TEST_FILTER (cmocka test name pattern, e.g. 'test_login*'),
 # CD_SERVER_WRAPPER (e.g. "valgrind -q"), CD_KEEP=1, CALLDESK_BUILDDIR.
 #
@@ -113,6 +113,12 @@ cleanup() {
 			tail -n 20 "$tmp/pg/server.log"
 		fi
 		echo "----"
+		if [ -s "$tmp/e2e.out" ]; then
+			echo "---- failures seen by the test program ----"
+			grep -E '^\[  (FAILED|ERROR) +\]|[Ff]ailure|error:|expected|timed out|sanitizer|runtime error' \
+				"$tmp/e2e.out" | tail -n 60
+			echo "----"
+		fi
 	fi
 	if [ "${CD_KEEP:-0}" = 1 ]; then
 		say "kept $tmp"
@@ -265,7 +271,12 @@ export CD_TMPDIR="$tmp"
 export CD_SRCDIR="$top_src"
 
 rc=0
-timeout --kill-after=10 "${CD_E2E_TIMEOUT:-1200}" "$e2e_bin" "$@" || rc=$?
+# The program's output goes to the log of make check as it comes, and to a
+# copy from which the failures are summed up at the end (CI shows the end).
+set -o pipefail
+timeout --kill-after=10 "${CD_E2E_TIMEOUT:-1200}" "$e2e_bin" "$@" 2>&1 |
+	tee "$tmp/e2e.out" || rc=$?
+set +o pipefail
 [ "$rc" -eq 124 ] && say "the test program ran out of time (CD_E2E_TIMEOUT)"
 
 # The server must stop cleanly: SIGTERM -> exit 0. Tests that restart it

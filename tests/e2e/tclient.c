@@ -48,6 +48,7 @@ struct tc_conn {
 	char **held;         /* tagged lines read while waiting for an event */
 	size_t nheld, capheld;
 	struct tc_conn *prev, *next;
+	int send_timeout_ms; /* 0: tc_timeout_ms() */
 };
 
 /* Everything a test may leave behind, freed by tc_teardown(). */
@@ -199,10 +200,10 @@ int tc_timeout_ms(void)
 	char *end;
 
 	if (v == NULL || *v == '\0')
-		return 5000;
+		return TC_DEFAULT_TIMEOUT_MS;
 	n = strtol(v, &end, 10);
 	if (*end != '\0' || n < 100 || n > 3600000)
-		return 5000;
+		return TC_DEFAULT_TIMEOUT_MS;
 	return (int)n;
 }
 
@@ -558,10 +559,16 @@ const char *tc_error(const tc_conn *c)
 
 /* ---- raw I/O --------------------------------------------------------- */
 
+void tc_set_send_timeout(tc_conn *c, int timeout_ms)
+{
+	c->send_timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+}
+
 bool tc_send_raw(tc_conn *c, const void *buf, size_t len)
 {
 	const char *p = buf;
-	int64_t deadline = now_ms() + tc_timeout_ms();
+	int64_t deadline = now_ms() + (c->send_timeout_ms > 0 ?
+				       c->send_timeout_ms : tc_timeout_ms());
 	size_t off = 0;
 
 	while (off < len) {

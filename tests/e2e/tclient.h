@@ -28,7 +28,13 @@
 #define tc_env(name) tc_env_at((name), __FILE__, __LINE__)
 const char *tc_env_at(const char *name, const char *file, int line);
 
-/* Default time allowed for an answer, in ms: $CD_TIMEOUT_MS or 5000. */
+/* Default time allowed for an answer, in ms: $CD_TIMEOUT_MS or
+ * TC_DEFAULT_TIMEOUT_MS. It only bounds how long a test waits for an
+ * answer that should come (an answer that comes sooner ends the wait), so
+ * it is generous: a sanitizer build on a busy machine may take seconds
+ * where a desk takes milliseconds. Tests that check that nothing comes
+ * use short waits of their own. */
+#define TC_DEFAULT_TIMEOUT_MS 15000
 int tc_timeout_ms(void);
 
 /* Password of every test user ($CD_PASSWORD). */
@@ -89,6 +95,10 @@ const char *tc_error(const tc_conn *c);
 /* Sends len bytes as they are (any bytes: bad-input tests). False when the
  * connection failed or the bytes could not go out within the timeout. */
 bool tc_send_raw(tc_conn *c, const void *buf, size_t len);
+
+/* The time a send on c may take (0: tc_timeout_ms()), for tests that
+ * send until the server stops reading. */
+void tc_set_send_timeout(tc_conn *c, int timeout_ms);
 
 /* Formats one line and sends it with an LF appended. */
 bool tc_sendf(tc_conn *c, const char *fmt, ...)
