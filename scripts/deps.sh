@@ -10,7 +10,8 @@ set -eu
 # Build: compiler, autotools, libraries. Run and test: a PostgreSQL server
 # (only its binaries are used: scripts/pgcluster.sh runs a private cluster),
 # openssl for certificates, valgrind, tmux for client tests, iproute2 (ss)
-# and procps for the scripts, util-linux for runuser.
+# and procps for the scripts, util-linux for runuser, tzdata for the time
+# zones the configuration names (checked against it).
 PACKAGES="
 gcc make libc6-dev pkg-config
 autoconf automake libtool
@@ -18,7 +19,7 @@ libevent-dev libssl-dev libpq-dev libcmocka-dev libargon2-dev
 libedit-dev libncurses-dev
 postgresql postgresql-client
 openssl ca-certificates valgrind tmux
-iproute2 procps util-linux
+iproute2 procps util-linux tzdata
 "
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "db.h"
+#include "events.h"
 #include "handlers.h"
 #include "hasher.h"
 #include "log.h"
@@ -49,6 +50,7 @@ static void login_fail(struct request *rq)
 	struct login_ctx *c = rq->ctx;
 	throttle_failure(rq->srv->throttle, rq_arg(rq, "user"), c->addr,
 			 rq->cfg->login_max_failures, time(NULL));
+	events_tell_login(rq->srv, rq_arg(rq, "user"), c->addr, false);
 	const char *u = rq_arg(rq, "user");
 	log_info("%s: failed login for %s", rq->s->peer,
 		 val_name(u) ? u : "(not a user name)");
@@ -109,6 +111,7 @@ static void login_verified(void *arg, bool ok, char *encoded)
 		return;
 	}
 	throttle_success(rq->srv->throttle, rq_arg(rq, "user"), c->addr);
+	events_tell_login(rq->srv, rq_arg(rq, "user"), c->addr, true);
 	rq->nparams = 0;
 	rq_param_int(rq, c->uid);
 	rq_param(rq, rq->srv->node);
@@ -250,13 +253,6 @@ void cmd_password(struct request *rq)
 
 /* ---- RELOAD ---------------------------------------------------------- */
 
-static void reload_told(void *arg, const struct db_result *r)
-{
-	(void)arg;
-	if (r->status != DB_OK)
-		log_warn("RELOAD: could not tell the other nodes: %s", r->message);
-}
-
 void cmd_reload(struct request *rq)
 {
 	char err[400];
@@ -265,10 +261,7 @@ void cmd_reload(struct request *rq)
 		return;
 	}
 	/* Every other node rereads its files too (events.c). */
-	const char *params[1] = { rq->srv->node };
-	db_exec(rq->srv->db,
-		"SELECT cd_notify('', '', 'type', 'reload', 'node', $1)", 1,
-		params, reload_told, NULL);
+	events_tell_reload(rq->srv);
 	rq_line(rq, "OK");
 	rq_kv_int(rq, "rules", (long long)rq->srv->cfg->catalog.nrules);
 	rq_end_line(rq);

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "handlers.h"
 #include "db.h"
+#include "events.h"
 #include "hasher.h"
 #include "log.h"
 #include "server.h"
@@ -72,43 +73,33 @@ void cmd_user_add(struct request *rq)
 		rq_fail(rq, CD_INTERNAL, "out of memory");
 }
 
-static void disable_told(void *arg, const struct db_result *r)
+/* The change as USER SET's arguments give it (NULL: not changed). */
+static struct user_change user_change_of(struct request *rq)
 {
-	(void)arg;
-	if (r->status != DB_OK)
-		log_warn("USER SET: could not tell the other nodes: %s", r->message);
+	const char *enabled = rq_arg(rq, "enabled");
+	struct user_change ch = {
+		.user = rq_arg(rq, "name"),
+		.tier = rq_arg(rq, "tier"),
+		.skills = rq_arg(rq, "skills"),
+		.team = rq_arg(rq, "team"),
+		.dept = rq_arg(rq, "dept"),
+		.disabled = enabled != NULL && strcmp(enabled, "false") == 0,
+	};
+	return ch;
 }
 
-/* Applies the change to this node's live sessions of that user; a
- * disabled user's sessions on other nodes end through events.c. */
+/* Applies the change to this node's live sessions of that user, and tells
+ * the other nodes (events.c applies it to theirs): a demoted agent loses
+ * the authority at once everywhere, a disabled one is cut off. */
 static void user_set_done(struct request *rq, PGresult *res)
 {
-	const char *name = rq_arg(rq, "name");
-	const char *enabled = rq_arg(rq, "enabled");
-	const char *tier = rq_arg(rq, "tier");
-	const char *skills = rq_arg(rq, "skills");
-	struct session *s;
+	struct user_change ch = user_change_of(rq);
 	(void)res;
-	if (enabled != NULL && strcmp(enabled, "false") == 0) {
-		const char *params[2] = { name, rq->srv->node };
-		db_exec(rq->srv->db,
-			"SELECT cd_notify('', '', 'type', 'disable', 'user', $1, 'node', $2)",
-			2, params, disable_told, NULL);
-	}
-	TAILQ_FOREACH(s, &rq->srv->sessions, link) {
-		if (!s->logged_in || strcmp(s->user, name) != 0)
-			continue;
-		if (tier != NULL)
-			s->tier = atoi(tier);
-		if (skills != NULL)
-			snprintf(s->skills, sizeof s->skills, "%s", skills);
-		if (enabled != NULL && strcmp(enabled, "false") == 0) {
-			if (s == rq->s)
-				rq->bye_after = CD_BYE_DISABLED;
-			else
-				session_bye(s, CD_BYE_DISABLED, "account disabled");
-		}
-	}
+	if (ch.tier != NULL || ch.skills != NULL || ch.team != NULL ||
+	    ch.dept != NULL || ch.disabled)
+		events_tell_user(rq->srv, &ch);
+	if (sessions_user_changed(rq->srv, &ch, rq->s) && ch.disabled)
+		rq->bye_after = CD_BYE_DISABLED;
 }
 
 static void user_set_run(struct request *rq, const char *encoded)

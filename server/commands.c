@@ -556,6 +556,12 @@ static const char *norm_store(struct request *rq, const char *s)
 	return p;
 }
 
+/* phone=+4915112345678: a phone number in international form. */
+static bool intl_phone(const struct arg_spec *a, const char *v)
+{
+	return strcmp(a->key, "phone") == 0 && v[0] == '+';
+}
+
 static bool has_control(const char *s)
 {
 	for (; *s; s++)
@@ -675,8 +681,10 @@ static bool check_value(struct request *rq, size_t i, const char *v,
 		}
 		/* Texts stay in the parsed request's storage, which the
 		 * request owns: card numbers are masked there, in place,
-		 * before anything stores or logs them. */
-		if (a->kind != ARG_SECRET) {
+		 * before anything stores or logs them. A phone number in
+		 * international form (+...) is a phone number, never a card
+		 * number: kept as typed even when its digits pass Luhn. */
+		if (a->kind != ARG_SECRET && !intl_phone(a, v)) {
 			size_t n = pan_mask(v, vlen, (char *)v, vlen + 1);
 			if (n != PAN_MASK_TOO_SMALL)
 				rq->masked += (int)n;

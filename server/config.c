@@ -12,10 +12,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ini.h"
 #include "rules.h"
@@ -235,6 +237,8 @@ enum ptype {
 	PT_CURRENCY,    /* char[4], minor-unit digits in aux */
 	PT_LOG,         /* "stderr" or "syslog" into bool (syslog?) */
 	PT_HOSTPORT,    /* char *, checked as host:port */
+	PT_BOOL,        /* "yes" or "no" into bool */
+	PT_TIMEZONE,    /* char *, an IANA time zone name (tz_known) */
 };
 
 #define PF_REQUIRED 1u  /* no default: a missing key is an error */
@@ -278,7 +282,7 @@ static const struct cfg_param cfg_params[] = {
 	P_INT("server", "shutdown_grace", shutdown_grace, "10", 0, 3600, 0),
 	{ "server", "currency", PT_CURRENCY, OFF(currency),
 	  OFF(currency_digits), "EUR", 0, 0, 0 },
-	P_OF("server", "timezone", PT_STRING, timezone, "UTC", 0),
+	P_OF("server", "timezone", PT_TIMEZONE, timezone, "UTC", 0),
 	P_OF("server", "log", PT_LOG, log_syslog, "stderr", 0),
 	P_OF("server", "metrics", PT_HOSTPORT, metrics, "", PF_OPTIONAL),
 	P_INT("server", "hash_threads", hash_threads, "2", 1, 64, 0),
@@ -296,6 +300,7 @@ static const struct cfg_param cfg_params[] = {
 	      99, 0),
 	P_INT("server", "next_aging", next_aging, "1800", 60, 604800, 0),
 	P_INT("server", "wrap_up", wrap_up, "0", 0, 3600, 0),
+	P_OF("server", "offer_work", PT_BOOL, offer_work, "no", 0),
 	P_INT("server", "followup_after", followup_after, "172800", 0,
 	      31536000, 0),
 	P_OF("database", "conninfo", PT_STRING, db_conninfo, NULL,
@@ -451,6 +456,64 @@ static bool parse_log(struct config *cfg, const struct cfg_param *p,
 	return true;
 }
 
+/* Is name a time zone that PostgreSQL will know (Europe/Paris, UTC)? Its
+ * shape, and, where this machine has the tz database (TZDIR or
+ * /usr/share/zoneinfo, which PostgreSQL's packages use too), a file of
+ * that name in it; without one, the shape only. */
+static bool tz_known(const char *name, char msg[MSG_SIZE])
+{
+	const char *dir = getenv("TZDIR");
+	char path[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(name);
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/usr/share/zoneinfo";
+	if (n == 0 || n > 64 || name[0] == '/' || strstr(name, "..") != NULL ||
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789/_+-") != n) {
+		snprintf(msg, MSG_SIZE, "'%s' is not a time zone name "
+			 "(Europe/Paris, UTC)", name);
+		return false;
+	}
+	if (strcmp(name, "UTC") == 0 || stat(dir, &st) != 0 ||
+	    !S_ISDIR(st.st_mode))
+		return true;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(msg, MSG_SIZE, "'%s' is not a time zone of the tz "
+			 "database (%s)", name, dir);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_timezone(struct config *cfg, const struct cfg_param *p,
+			   const char *v, char msg[MSG_SIZE])
+{
+	if (*v == '\0')
+		return empty_ok(p, msg);
+	if (!tz_known(v, msg))
+		return false;
+	return set_string(cfg, p, strdup(v), msg);
+}
+
+static bool parse_bool(struct config *cfg, const struct cfg_param *p,
+		       const char *v, char msg[MSG_SIZE])
+{
+	bool *b = field(cfg, p->offset);
+
+	if (strcmp(v, "yes") == 0) {
+		*b = true;
+	} else if (strcmp(v, "no") == 0) {
+		*b = false;
+	} else {
+		snprintf(msg, MSG_SIZE, "'%s' is neither yes nor no", v);
+		return false;
+	}
+	return true;
+}
+
 static bool parse_hostport_string(struct config *cfg,
 				  const struct cfg_param *p, const char *v,
 				  char msg[MSG_SIZE])
@@ -476,6 +539,8 @@ static parse_fn *const parsers[] = {
 	[PT_CURRENCY] = parse_currency,
 	[PT_LOG] = parse_log,
 	[PT_HOSTPORT] = parse_hostport_string,
+	[PT_BOOL] = parse_bool,
+	[PT_TIMEZONE] = parse_timezone,
 };
 
 static bool str_eq(const char *a, const char *b)
@@ -497,6 +562,7 @@ static bool param_equal(const struct config *a, const struct config *b,
 	case PT_TLS_VERSION:
 		return *(const int *)fa == *(const int *)fb;
 	case PT_LOG:
+	case PT_BOOL:
 		return *(const bool *)fa == *(const bool *)fb;
 	case PT_CURRENCY:
 		return memcmp(fa, fb, 4) == 0;
@@ -514,6 +580,7 @@ static bool param_equal(const struct config *a, const struct config *b,
 	case PT_STRING:
 	case PT_PATH:
 	case PT_HOSTPORT:
+	case PT_TIMEZONE:
 		return str_eq(*(char *const *)fa, *(char *const *)fb);
 	}
 	return false;
@@ -874,16 +941,14 @@ static bool set_cal_timezone(struct rules_load *rl, const struct rule_decl *d,
 			     int arg, const char *v, char msg[MSG_SIZE])
 {
 	(void)arg;
-	/* An IANA name such as Europe/Paris, checked by PostgreSQL when used;
-	 * here only its shape. */
 	size_t n = strlen(v);
-	if (n == 0 || n >= sizeof rl->cat->calendars[0].timezone ||
-	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		      "0123456789/_+-") != n) {
+	if (n >= sizeof rl->cat->calendars[0].timezone) {
 		snprintf(msg, MSG_SIZE, "'%s' is not a time zone name "
 			 "(Europe/Paris, UTC)", v);
 		return false;
 	}
+	if (!tz_known(v, msg))
+		return false;
 	memcpy(rl->cat->calendars[d->index].timezone, v, n + 1);
 	return true;
 }

@@ -122,6 +122,8 @@ struct config {
 	int wrap_up;               /* seconds of wrap-up after an
 				      interaction before ready again; 0:
 				      none */
+	bool offer_work;           /* the server assigns waiting complaints
+				      to ready agents itself (no) */
 	int followup_after;        /* seconds from a resolution to the
 				      desk's call back (2 days); 0: none */
 	int output_high_water;     /* bytes queued to a client before reading

@@ -7,8 +7,10 @@
  * with BYE overloaded so that it cannot grow the server's memory. */
 #include "events.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -18,10 +20,12 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "offer.h"
 #include "pgarray.h"
 #include "proto.h"
 #include "server.h"
 #include "session.h"
+#include "throttle.h"
 
 #define QUEUE_REFRESH_MS 200
 
@@ -219,15 +223,93 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- notifications -------------------------------------------------------- */
 
-/* A user disabled on another node: their sessions here end too. */
-static void end_sessions_of(struct events *ev, const char *user)
+/* The account change of another node's USER SET, as its event carries it
+ * (NULL elements: not changed). */
+struct user_event {
+	char user[CFG_NAME_MAX + 1];
+	char tier[16];
+	char skills[512];
+	char team[CFG_NAME_MAX + 1];
+	char dept[CFG_NAME_MAX + 1];
+	bool has_tier, has_skills, has_team, has_dept, disabled;
+};
+
+/* Keeps one key of a user event; ignores the others. */
+static void user_event_take(struct user_event *ue, const char *key,
+			    const char *val, bool null)
 {
-	struct session *s, *next;
-	for (s = TAILQ_FIRST(&ev->srv->sessions); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, link);
-		if (s->logged_in && strcmp(s->user, user) == 0)
-			session_bye(s, CD_BYE_DISABLED, "account disabled");
+	if (strcmp(key, "user") == 0)
+		snprintf(ue->user, sizeof ue->user, "%s", val);
+	if (null)
+		return;
+	if (strcmp(key, "tier") == 0) {
+		snprintf(ue->tier, sizeof ue->tier, "%s", val);
+		ue->has_tier = true;
+	} else if (strcmp(key, "skills") == 0) {
+		snprintf(ue->skills, sizeof ue->skills, "%s", val);
+		ue->has_skills = true;
+	} else if (strcmp(key, "team") == 0) {
+		snprintf(ue->team, sizeof ue->team, "%s", val);
+		ue->has_team = true;
+	} else if (strcmp(key, "dept") == 0) {
+		snprintf(ue->dept, sizeof ue->dept, "%s", val);
+		ue->has_dept = true;
+	} else if (strcmp(key, "enabled") == 0) {
+		ue->disabled = strcmp(val, "false") == 0;
 	}
+}
+
+/* A login on another node: this node's failure counts follow (the
+ * address is the client's, as that node saw it). */
+static void login_event_apply(struct events *ev, const char *type,
+			      const struct user_event *ue, const char *addr)
+{
+	if (strcmp(type, "login-failed") == 0)
+		throttle_failure(ev->srv->throttle, ue->user, addr,
+				 ev->srv->cfg->login_max_failures, time(NULL));
+	else
+		throttle_success(ev->srv->throttle, ue->user, addr);
+}
+
+/* A user changed (or disabled) on another node: their sessions here
+ * follow. */
+static void user_event_apply(struct events *ev, const struct user_event *ue)
+{
+	struct user_change ch = {
+		.user = ue->user,
+		.tier = ue->has_tier ? ue->tier : NULL,
+		.skills = ue->has_skills ? ue->skills : NULL,
+		.team = ue->has_team ? ue->team : NULL,
+		.dept = ue->has_dept ? ue->dept : NULL,
+		.disabled = ue->disabled,
+	};
+	(void)sessions_user_changed(ev->srv, &ch, NULL);
+}
+
+/* What an event's type asks of this node. */
+struct event_kind {
+	bool internal;     /* between nodes only, never shown to clients */
+	bool moves_queues; /* the queue figures need a refresh */
+	bool offers_work;  /* a complaint or an agent's state changed */
+	bool reload, user, login;
+};
+
+static struct event_kind event_kind_of(const char *type)
+{
+	struct event_kind k = { 0 };
+	k.reload = strcmp(type, "reload") == 0;
+	/* "disable": what older nodes send */
+	k.user = strcmp(type, "user") == 0 || strcmp(type, "disable") == 0;
+	k.login = strcmp(type, "login-failed") == 0 ||
+		  strcmp(type, "login-ok") == 0;
+	k.internal = k.reload || k.user || k.login ||
+		     strcmp(type, "queue-dirty") == 0;
+	k.offers_work = strcmp(type, "complaint") == 0 ||
+			strcmp(type, "agent") == 0;
+	k.moves_queues = k.reload || k.user || strcmp(type, "queue-dirty") == 0 ||
+			 strcmp(type, "complaint") == 0 ||
+			 strcmp(type, "agent") == 0;
+	return k;
 }
 
 static void notified(void *arg, const char *channel, const char *payload)
@@ -235,10 +317,11 @@ static void notified(void *arg, const char *channel, const char *payload)
 	struct events *ev = arg;
 	struct sbuf queue = { 0 }, user = { 0 }, key = { 0 }, val = { 0 };
 	struct sbuf line = { 0 };
+	struct user_event ue = { 0 };
+	struct event_kind k = { 0 };
 	const char *p = payload;
-	bool null, internal = false, moves_queues = false, reload = false;
-	bool disable = false;
-	char node[64] = "", who[CFG_NAME_MAX + 1] = "";
+	bool null;
+	char node[64] = "", type[32] = "", addr[64] = "";
 	(void)channel;
 	if (!pgarray_next(&p, &queue, &null) || !pgarray_next(&p, &user, &null))
 		goto out;
@@ -246,26 +329,30 @@ static void notified(void *arg, const char *channel, const char *payload)
 	while (pgarray_next(&p, &key, &null) && pgarray_next(&p, &val, &null)) {
 		if (strcmp(key.data, "node") == 0)
 			snprintf(node, sizeof node, "%s", val.data);
-		if (strcmp(key.data, "user") == 0)
-			snprintf(who, sizeof who, "%s", val.data);
+		if (strcmp(key.data, "addr") == 0)
+			snprintf(addr, sizeof addr, "%s", val.data);
 		if (strcmp(key.data, "type") == 0) {
-			reload = strcmp(val.data, "reload") == 0;
-			disable = strcmp(val.data, "disable") == 0;
-			internal = reload || disable ||
-				   strcmp(val.data, "queue-dirty") == 0;
-			moves_queues = internal || strcmp(val.data, "complaint") == 0 ||
-				       strcmp(val.data, "agent") == 0;
+			snprintf(type, sizeof type, "%s", val.data);
+			k = event_kind_of(type);
+			ue.disabled = ue.disabled || strcmp(type, "disable") == 0;
 		}
+		user_event_take(&ue, key.data, val.data, null);
 		proto_put_kv(&line, key.data, val.data);
 	}
 	sbuf_add(&line, "\n", 1);
-	if (!internal && !sbuf_failed(&line))
+	if (!k.internal && !sbuf_failed(&line))
 		fan_out(ev, &line, queue.data, user.data);
-	if (moves_queues)
+	if (k.moves_queues)
 		mark_dirty(ev);
-	if (disable && strcmp(node, ev->srv->node) != 0)
-		end_sessions_of(ev, who);
-	if (reload && strcmp(node, ev->srv->node) != 0) {
+	if (k.offers_work)
+		offer_poke(ev->srv->offer);
+	if (strcmp(node, ev->srv->node) == 0)
+		goto out; /* this node did it already */
+	if (k.user)
+		user_event_apply(ev, &ue);
+	if (k.login)
+		login_event_apply(ev, type, &ue, addr);
+	if (k.reload) {
 		char err[400];
 		if (server_reload(ev->srv, err, sizeof err) != 0)
 			log_warn("reload asked by node %s refused: %s", node, err);
@@ -276,6 +363,45 @@ out:
 	sbuf_free(&key);
 	sbuf_free(&val);
 	sbuf_free(&line);
+}
+
+/* ---- telling the other nodes ------------------------------------------------ */
+
+static void told(void *arg, const struct db_result *r)
+{
+	if (r->status != DB_OK)
+		log_warn("could not tell the other nodes about %s: %s",
+			 (const char *)arg, r->message);
+}
+
+void events_tell_reload(struct server *srv)
+{
+	const char *params[1] = { srv->node };
+	db_exec(srv->db, "SELECT cd_notify('', '', 'type', 'reload', 'node', $1)",
+		1, params, told, (void *)"a reload");
+}
+
+void events_tell_user(struct server *srv, const struct user_change *ch)
+{
+	const char *params[7] = { ch->user, srv->node, ch->tier, ch->skills,
+				  ch->team, ch->dept,
+				  ch->disabled ? "false" : NULL };
+	db_exec(srv->db,
+		"SELECT cd_notify('', '', 'type', 'user', 'user', $1, "
+		"'node', $2, 'tier', $3, 'skills', $4, 'team', $5, "
+		"'dept', $6, 'enabled', $7)",
+		7, params, told, (void *)"an account change");
+}
+
+void events_tell_login(struct server *srv, const char *user, const char *addr,
+		       bool ok)
+{
+	const char *params[4] = { ok ? "login-ok" : "login-failed", user, addr,
+				  srv->node };
+	db_exec(srv->db,
+		"SELECT cd_notify('', '', 'type', $1, 'user', $2, 'addr', $3, "
+		"'node', $4)",
+		4, params, told, (void *)"a login");
 }
 
 /* ---- public ------------------------------------------------------------------ */

@@ -26,6 +26,7 @@
 #include "migrate.h"
 #include "server.h"
 #include "session.h"
+#include "offer.h"
 #include "sla.h"
 #include "throttle.h"
 #include "tls.h"
@@ -57,6 +58,20 @@ static void keep_first_error(void *ctx, const char *line)
 		snprintf(fe->buf, fe->len, "%s", line);
 		fe->set = true;
 	}
+}
+
+/* --check: the certificate, key and client CA load and match, as the
+ * server will need them (tls.c logs the details). */
+static int check_tls(const struct config *cfg)
+{
+	SSL_CTX *ctx = tls_server_ctx(cfg);
+	if (ctx == NULL) {
+		fprintf(stderr, "%s:0: cannot load the TLS certificate, key or "
+			"client CA\n", cfg->path);
+		return 1;
+	}
+	SSL_CTX_free(ctx);
+	return 0;
 }
 
 static void restart_note(void *ctx, const char *line)
@@ -240,6 +255,7 @@ static void server_free(struct server *srv)
 		evconnlistener_free(srv->listeners[i]);
 	metrics_free(&srv->metrics);
 	sla_free(&srv->sla);
+	offer_free(&srv->offer);
 	events_free(&srv->events);
 	db_pool_free(&srv->db);
 	hasher_free(&srv->hasher);
@@ -297,6 +313,7 @@ static int run_server(struct config *cfg)
 	srv.db = db_pool_new(srv.base, &dbo);
 	srv.events = events_new(&srv);
 	srv.sla = sla_new(&srv);
+	srv.offer = offer_new(&srv);
 	srv.metrics = metrics_new(&srv);
 	srv.sig_term = evsignal_new(srv.base, SIGTERM, signal_cb, &srv);
 	srv.sig_int = evsignal_new(srv.base, SIGINT, signal_cb, &srv);
@@ -304,7 +321,8 @@ static int run_server(struct config *cfg)
 	srv.grace_timer = evtimer_new(srv.base, grace_cb, &srv);
 	srv.accept_pause = evtimer_new(srv.base, accept_resume_cb, &srv);
 	if (srv.hasher == NULL || srv.throttle == NULL || srv.db == NULL ||
-	    srv.events == NULL || srv.sla == NULL || srv.metrics == NULL ||
+	    srv.events == NULL || srv.sla == NULL || srv.offer == NULL ||
+	    srv.metrics == NULL ||
 	    srv.sig_term == NULL || srv.sig_int == NULL || srv.sig_hup == NULL ||
 	    srv.grace_timer == NULL || srv.accept_pause == NULL) {
 		log_error("cannot allocate the server");
@@ -389,7 +407,7 @@ int main(int argc, char **argv)
 		return 1;
 	int rc;
 	if (check)
-		rc = 0;
+		rc = check_tls(cfg);
 	else if (migrate)
 		rc = migrate_run(cfg->db_migrate_conninfo != NULL
 					 ? cfg->db_migrate_conninfo

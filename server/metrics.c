@@ -25,6 +25,7 @@
 #include "events.h"
 #include "handlers.h"
 #include "log.h"
+#include "offer.h"
 #include "proto.h"
 #include "server.h"
 #include "session.h"
@@ -488,6 +489,9 @@ static void render(struct sbuf *sb, struct metrics *m)
 		events_stats(srv->events, &pushed, &dropped);
 		one(sb, "calldesk_events_pushed_total", "counter",
 		    "Event lines handed to sessions.", pushed);
+		one(sb, "calldesk_offers_total", "counter",
+		    "Complaints this node offered to ready agents (offer_work).",
+		    offer_count(srv->offer));
 		one(sb, "calldesk_watchers_dropped_total", "counter",
 		    "Watchers disconnected for reading events too slowly.", dropped);
 	}

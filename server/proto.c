@@ -109,10 +109,10 @@ static bool take_tag(struct cursor *c, int flags, struct proto_request *req)
 	return ok;
 }
 
-/* Verb or subverb: 1..PROTO_WORD_MAX letters and '-'. */
+/* Verb or subverb: letters and '-'. */
 static bool word_valid(const char *s, size_t n)
 {
-	if (n == 0 || n > PROTO_WORD_MAX)
+	if (n == 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (!is_letter(s[i]) && s[i] != '-')
@@ -121,8 +121,13 @@ static bool word_valid(const char *s, size_t n)
 	return true;
 }
 
+/* A word longer than PROTO_WORD_MAX is kept cut to that length: no verb
+ * or subverb is that long, so it stays unknown (BAD unknown-verb, as the
+ * protocol wants for any unknown word of letters). */
 static void copy_word(char *dst, const char *s, size_t n, bool upper)
 {
+	if (n > PROTO_WORD_MAX)
+		n = PROTO_WORD_MAX;
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
 

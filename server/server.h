@@ -22,6 +22,7 @@ struct hasher;
 struct throttle;
 struct events;
 struct sla;
+struct offer;
 struct metrics;
 struct session;
 
@@ -42,6 +43,7 @@ struct server {
 	struct throttle *throttle;
 	struct events *events;
 	struct sla *sla;
+	struct offer *offer;             /* offer_work (offer.h) */
 	struct metrics *metrics;         /* /metrics and /health (metrics.h);
 					    disabled without metrics = */
 	struct session_list sessions;

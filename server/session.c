@@ -3,6 +3,7 @@
  * close, and freeing from a deferred event. */
 #include "session.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -391,6 +392,31 @@ fail:
 	}
 	SSL_free(ssl);
 	return false;
+}
+
+bool sessions_user_changed(struct server *srv, const struct user_change *ch,
+			   const struct session *keep)
+{
+	struct session *s, *next;
+	bool kept = false;
+	for (s = TAILQ_FIRST(&srv->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (!s->logged_in || strcmp(s->user, ch->user) != 0)
+			continue;
+		if (ch->tier != NULL)
+			s->tier = atoi(ch->tier);
+		if (ch->skills != NULL)
+			snprintf(s->skills, sizeof s->skills, "%s", ch->skills);
+		if (ch->team != NULL)
+			snprintf(s->team, sizeof s->team, "%s", ch->team);
+		if (ch->dept != NULL)
+			snprintf(s->dept, sizeof s->dept, "%s", ch->dept);
+		if (s == keep)
+			kept = true;
+		else if (ch->disabled)
+			session_bye(s, CD_BYE_DISABLED, "account disabled");
+	}
+	return kept;
 }
 
 void session_destroy_all(struct server *srv)

@@ -92,6 +92,24 @@ void session_unregister(struct session *s);
 /* Re-arms the idle (or login) deadline. */
 void session_touch(struct session *s);
 
+/* A change to a user's account (USER SET), as applied to the live
+ * sessions of that user. NULL members are left as they are. */
+struct user_change {
+	const char *user;
+	const char *tier;
+	const char *skills;
+	const char *team;
+	const char *dept;
+	bool disabled;
+};
+
+/* Applies ch to every logged-in session of ch->user on this node; a
+ * disabled user's sessions end with BYE disabled, except `keep`, which the
+ * caller ends itself after its answer. Returns true when keep is one of
+ * that user's sessions. */
+bool sessions_user_changed(struct server *srv, const struct user_change *ch,
+			   const struct session *keep);
+
 /* Frees a session that has no request in flight. For server shutdown. */
 void session_destroy_all(struct server *srv);
 

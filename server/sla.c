@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "offer.h"
 #include "rules.h"
 #include "server.h"
 
@@ -113,6 +114,9 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(batch, sizeof batch, "%d", SWEEP_BATCH);
 	const char *params[4] = { share, approver, within, batch };
 	sla->busy = true;
+	/* Work freed by anything that raised no event (a capacity change)
+	 * is offered within a sweep. */
+	offer_poke(sla->srv->offer);
 	db_exec(sla->srv->db, "SELECT cd_sla_sweep($1, $2, $3, $4)", 4, params,
 		swept, sla);
 	const char *batch_p[1] = { batch };

@@ -2,7 +2,8 @@
  * per user-and-address pair and per address, never per user alone, so
  * nobody can lock an agent out from elsewhere. A pair is locked after
  * max failures within 15 minutes, an address after four times that; a
- * lock lasts 60 seconds and doubles each time. In memory, per node. */
+ * lock lasts 60 seconds and doubles each time. In memory; the failures
+ * other nodes report (events.c) are recorded here too. */
 #ifndef CALLDESK_THROTTLE_H
 #define CALLDESK_THROTTLE_H
 

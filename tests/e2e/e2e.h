@@ -46,5 +46,6 @@ int e2e_group_metrics(void);
 int e2e_group_reload(void);
 int e2e_group_privacy(void);
 int e2e_group_hours(void);
+int e2e_group_offer(void);
 
 #endif

@@ -115,12 +115,12 @@ static bool extra_sets(const char *extra, const char *key)
 
 /* Writes the copy of $CD_CONFIG for the second node into path. */
 static bool write_config(const char *path, const char *name, int port,
-			 const char *extra)
+			 const char *extra, const char *rules)
 {
 	const char *src = getenv("CD_CONFIG");
 	FILE *in = src ? fopen(src, "r") : NULL, *out;
 	char line[4096], key[64];
-	bool in_server = false;
+	bool in_server = false, in_rules = false;
 
 	if (in == NULL)
 		return false;
@@ -137,6 +137,7 @@ static bool write_config(const char *path, const char *name, int port,
 			p++;
 		if (*p == '[') {
 			in_server = strncmp(p, "[server]", 8) == 0;
+			in_rules = strncmp(p, "[rules]", 7) == 0;
 			fputs(line, out);
 			if (in_server) {
 				fprintf(out, "node = %s\n", name);
@@ -146,6 +147,10 @@ static bool write_config(const char *path, const char *name, int port,
 			continue;
 		}
 		line_key(line, key, sizeof(key));
+		if (in_rules && rules != NULL && strcmp(key, "file") == 0) {
+			fprintf(out, "file = %s\n", rules);
+			continue;
+		}
 		if (in_server && strcmp(key, "listen") == 0) {
 			fprintf(out, "listen = 127.0.0.1:%d\n", port);
 			continue;
@@ -169,14 +174,15 @@ static void stop_at_exit(void)
 }
 
 /* Starts the node once; false (with why) when it did not come up. */
-static bool try_start(const char *name, const char *extra, char *why,
-		      size_t whylen)
+static bool try_start(const char *name, const char *extra, const char *rules,
+		      char *why, size_t whylen)
 {
 	const char *bin = getenv("CD_SERVER_BIN");
 	const char *tmp = getenv("CD_TMPDIR");
 	const char *log = getenv("CD_LOG");
 	char conf[512];
-	int port = pick_port(), i;
+	int port = pick_port();
+	int64_t deadline;
 	pid_t pid;
 
 	if (bin == NULL || tmp == NULL || log == NULL) {
@@ -189,7 +195,7 @@ static bool try_start(const char *name, const char *extra, char *why,
 		return false;
 	}
 	snprintf(conf, sizeof(conf), "%s/node-%s.conf", tmp, name);
-	if (!write_config(conf, name, port, extra)) {
+	if (!write_config(conf, name, port, extra, rules)) {
 		snprintf(why, whylen, "could not write %s from $CD_CONFIG: %s",
 			 conf, strerror(errno));
 		return false;
@@ -224,7 +230,8 @@ static bool try_start(const char *name, const char *extra, char *why,
 	}
 	node_pid = pid;
 	snprintf(node_port, sizeof(node_port), "%d", port);
-	for (i = 0; i < 300; i++) {
+	deadline = e2e_mono_ms() + e2e_wait_ms();
+	do {
 		int status;
 
 		if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -238,16 +245,39 @@ static bool try_start(const char *name, const char *extra, char *why,
 		}
 		if (port_accepts(node_port))
 			return true;
-		e2e_sleep_ms(50);
-	}
+	} while (e2e_poll_sleep(deadline));
 	snprintf(why, whylen, "the second node does not accept connections "
-		 "on port %s after 15 s; see %s", node_port, log);
+		 "on port %s after %d ms; see %s", node_port, e2e_wait_ms(),
+		 log);
 	e2e_node_stop();
 	return false;
 }
 
-const char *e2e_node_start_at(const char *name, const char *extra,
-			      const char *file, int line)
+/* Writes $CD_RULES + more into path. */
+static bool write_rules(const char *path, const char *more)
+{
+	const char *src = getenv("CD_RULES");
+	FILE *in = src != NULL ? fopen(src, "r") : NULL, *out;
+	char buf[4096];
+	size_t n;
+	bool ok = true;
+
+	if (in == NULL)
+		return false;
+	out = fopen(path, "w");
+	if (out == NULL) {
+		fclose(in);
+		return false;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ok = ok && fwrite(buf, 1, n, out) == n;
+	ok = ok && !ferror(in) && fputs(more, out) >= 0;
+	fclose(in);
+	return fclose(out) == 0 && ok;
+}
+
+static const char *start_at(const char *name, const char *extra,
+			    const char *rules, const char *file, int line)
 {
 	char why[2048] = "";
 	int attempt;
@@ -259,12 +289,34 @@ const char *e2e_node_start_at(const char *name, const char *extra,
 	e2e_node_stop();
 	/* A port taken between our check and the node's bind: try another. */
 	for (attempt = 0; attempt < 3; attempt++) {
-		if (try_start(name, extra, why, sizeof(why)))
+		if (try_start(name, extra, rules, why, sizeof(why)))
 			return node_port;
 	}
 	print_error("%s:%d: %s\n", file, line, why);
 	_fail(file, line);
 	return NULL;
+}
+
+const char *e2e_node_start_at(const char *name, const char *extra,
+			      const char *file, int line)
+{
+	return start_at(name, extra, NULL, file, line);
+}
+
+const char *e2e_node_start_rules_at(const char *name, const char *extra,
+				    const char *rules, const char *file,
+				    int line)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/node-%s-rules.conf",
+		 tc_env("CD_TMPDIR"), name);
+	if (!write_rules(path, rules)) {
+		print_error("%s:%d: cannot write %s from $CD_RULES: %s\n", file,
+			    line, path, strerror(errno));
+		_fail(file, line);
+	}
+	return start_at(name, extra, path, file, line);
 }
 
 const char *e2e_node_port(void)

@@ -26,6 +26,15 @@
 const char *e2e_node_start_at(const char *name, const char *extra,
 			      const char *file, int line);
 
+/* The same, with a rules file of its own: $CD_RULES with rules (sections
+ * of the rules file) appended, written next to the node's configuration.
+ * The main node's file does not change. */
+#define E2E_NODE_START_RULES(name, extra, rules) \
+	e2e_node_start_rules_at((name), (extra), (rules), __FILE__, __LINE__)
+const char *e2e_node_start_rules_at(const char *name, const char *extra,
+				    const char *rules, const char *file,
+				    int line);
+
 /* The port of the running second node; NULL when none runs. */
 const char *e2e_node_port(void);
 

@@ -278,17 +278,25 @@ static const char *untagged(struct tc_resp *r)
 	return keep(sp != NULL ? sp + 1 : "(no answer)");
 }
 
-/* STATS for the caller over today (UTC), given explicitly so that the
- * period cannot move between two calls. */
-static const char *stats_today(tc_conn *c)
+/* The start of the current UTC day. */
+static time_t utc_day_start(void)
 {
-	time_t now = time(NULL), day = now - now % 86400;
+	time_t now = time(NULL);
+
+	return now - now % 86400;
+}
+
+/* STATS for the caller over two days (UTC) from day (a utc_day_start() of
+ * the test's beginning), given explicitly so that the period cannot move
+ * between two calls, and holds all the test did should midnight pass. */
+static const char *stats_days(tc_conn *c, time_t day)
+{
 	char from[32], to[32];
 	struct tm tm;
 
 	gmtime_r(&day, &tm);
 	strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	day += 86400;
+	day += 2 * 86400;
 	gmtime_r(&day, &tm);
 	strftime(to, sizeof(to), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return untagged(E2E_OK(c, "STATS agent=me from=%s to=%s", from, to));
@@ -538,6 +546,7 @@ static void test_erase_permissions(void **state)
  * the customer: then erased. */
 static void test_erase_everywhere(void **state)
 {
+	time_t day0 = utc_day_start();
 	const char *a = E2E_USER("agent", "skills=billing,general");
 	tc_conn *c = tc_session(a), *sup = tc_session("sup1");
 	tc_conn *adm = tc_session("admin1"), *clerk = tc_session("clerk1");
@@ -594,6 +603,9 @@ static void test_erase_everywhere(void **state)
 	       SAY("survey: %s is happy, call %s, mail %s"));
 	E2E_OK(c, "COMPLAINT CLOSE id=%lld", c1);
 
+	/* (The sessions used later are kept from their idle_timeout.) */
+	E2E_PING(sup, adm, clerk, integ);
+
 	/* C2: resolved with a justification owed, justified, reopened,
 	 * resolved with a callback, the follow-up done. */
 	r = E2E_OK(c, "COMPLAINT OPEN customer=%lld category=general severity=2 "
@@ -620,6 +632,8 @@ static void test_erase_everywhere(void **state)
 	      "%lld: %s", c2, r->final);
 	E2E_OK(c, "FOLLOWUP DONE id=%lld outcome=reached note=%s", fu,
 	       SAY("reached %s on %s, confirmed %s"));
+
+	E2E_PING(sup, adm, clerk, integ);
 
 	/* C3: a hand-off, escalations raised, rejected, approved, a refund
 	 * beyond the agent's authority approved. */
@@ -663,13 +677,17 @@ static void test_erase_everywhere(void **state)
 	/* The search finds what is there (else it proves nothing); the
 	 * phone's digits alone are searched for in case the server stores
 	 * numbers normalised, which it need not do. */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (needles[i] != p.phone_digits)
 			DB_HAS(needle_what[i], needles[i]);
+		/* Each search reads every table: keep the sessions used
+		 * below from their idle_timeout. */
+		E2E_PING(c, sup, adm, integ);
+	}
 	CHECK(tdb_int("SELECT count(*) FROM notes WHERE strpos(text, $1) > 0",
 		      p.surname, NULL) == 2, "test bug: the notes are not stored");
 
-	stats_before = stats_today(c);
+	stats_before = stats_days(c, day0);
 	list_before = list_of_customer(c, cust);
 	CHECK(strcmp(list_before, e2e_fmt("%lld,%lld,%lld", c1, c2, c3)) == 0,
 	      "COMPLAINT LIST customer=%lld before the erasure: %s", cust,
@@ -689,8 +707,10 @@ static void test_erase_everywhere(void **state)
 		   tc_q("erasure requested in writing"));
 
 	/* No stored row holds any of it. */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		DB_HAS_NOT(needle_what[i], needles[i]);
+		E2E_PING(c, sup, adm, integ);
+	}
 
 	/* Nor any answer. */
 	r = E2E_OK(c, "CUSTOMER GET id=%lld", cust);
@@ -753,9 +773,9 @@ static void test_erase_everywhere(void **state)
 	CHECK(strcmp(list_of_customer(c, cust), list_before) == 0,
 	      "COMPLAINT LIST customer=%lld after the erasure: %s, before: %s",
 	      cust, list_of_customer(c, cust), list_before);
-	CHECK(strcmp(stats_today(c), stats_before) == 0,
+	CHECK(strcmp(stats_days(c, day0), stats_before) == 0,
 	      "STATS of %s changed with the erasure:\n  before: %s\n  after:  "
-	      "%s", a, stats_before, stats_today(c));
+	      "%s", a, stats_before, stats_days(c, day0));
 	CHECK(strstr(stats_before, "handled=0 ") == NULL,
 	      "STATS counted nothing: %s", stats_before);
 	CHECK(tdb_int("SELECT count(*) FROM decisions WHERE complaint_id IN "
@@ -781,7 +801,7 @@ static void test_erase_everywhere(void **state)
 	       tc_q("erasure requested in writing"));
 	CHECK(strcmp(list_of_customer(c, cust), list_before) == 0,
 	      "COMPLAINT LIST changed with the second erasure");
-	CHECK(strcmp(stats_today(c), stats_before) == 0,
+	CHECK(strcmp(stats_days(c, day0), stats_before) == 0,
 	      "STATS changed with the second erasure");
 
 	/* The log never held it (arguments are not logged). */
@@ -865,8 +885,10 @@ static void test_erase_stored_answers(void **state)
 	      "test bug: the NEXT answer quoting the summary was not stored");
 	E2E_OK(adm, "CUSTOMER ERASE id=%lld reason=%s", cust,
 	       tc_q("asked at the counter"));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		DB_HAS_NOT(needle_what[i], needles[i]);
+		E2E_PING(c); /* each search reads every table (idle_timeout) */
+	}
 	r = E2E_OK(c, "COMPLAINT GET id=%lld", id);
 	RESP_CLEAN(r, needles, n);
 	TC_FIELD(r, "assignee", name);
@@ -1378,6 +1400,32 @@ static void test_cards_lookalikes(void **state)
 	for (i = 0; i < nt; i++)
 		E2E_ROW_FIELD(r, i, "text", texts[i]);
 	E2E_OK(c, "INTERACTION END id=%lld outcome=resolved", ia);
+
+	/* A phone number in international form whose digits pass Luhn is
+	 * a phone number: phone= keeps it, CUSTOMER FIND finds it as typed.
+	 * The same digits without "+" (a card pasted into the wrong field)
+	 * are masked like in any text. */
+	make_number(n13, "49151", 13, true);
+	CHECK(luhn_ok(n13), "test bug: make_number");
+	{
+		const char *intl = keep(e2e_fmt("+%s", n13));
+		long long k;
+
+		r = E2E_OK(c, "CUSTOMER ADD name=%s phone=%s",
+			   tc_q(e2e_uniq("Phone Owner")), intl);
+		MASKED(r, 0);
+		k = E2E_NUM(r, "customer");
+		r = E2E_OK(c, "CUSTOMER GET id=%lld", k);
+		TC_FIELD(r, "phone", intl);
+		r = E2E_OK(c, "CUSTOMER FIND phone=%s", intl);
+		CHECK(r->nrows >= 1 && strcmp(tc_row_get(r, 0, "phone"), intl) == 0,
+		      "CUSTOMER FIND phone=%s: %zu rows", intl, r->nrows);
+		r = E2E_OK(c, "CUSTOMER SET id=%lld phone=%s", k, n13);
+		MASKED(r, 1);
+		r = E2E_OK(c, "CUSTOMER GET id=%lld", k);
+		CHECK(strcmp(TC_HAS(r, "phone"), n13) != 0,
+		      "phone=%s (no \"+\", passes Luhn) stored as typed", n13);
+	}
 }
 
 /* ---- the integration role ------------------------------------------------------ */

@@ -16,8 +16,10 @@
 #include <cmocka.h>
 
 #include "e2e.h"
+#include "e2e_node.h"
 #include "e2e_util.h"
 #include "tclient.h"
+#include "tdb.h"
 
 /* login_max_failures of the generated configuration. */
 #define MAX_FAILURES 3
@@ -255,6 +257,18 @@ static void test_user_set(void **state)
 	TC_FIELD(r, "tier", "3");
 }
 
+/* Whether the server has recorded user as offline (PostgreSQL). */
+static bool user_offline(const char *user)
+{
+	char *st = tdb_value("SELECT s.state FROM agent_state s JOIN users u "
+			     "ON u.id = s.user_id WHERE u.name = $1", user,
+			     NULL);
+	bool off = st != NULL && strcmp(st, "offline") == 0;
+
+	free(st);
+	return off;
+}
+
 /* enabled=no ends the user's sessions; their login then fails like a
  * wrong password. */
 static void test_user_disable(void **state)
@@ -266,6 +280,7 @@ static void test_user_disable(void **state)
 	tc_conn *other = tc_session("agent2");
 	tc_conn *c;
 	struct tc_resp *r, *wrong;
+	bool offline;
 
 	(void)state;
 	E2E_OK(s1, "STATE SET state=ready");
@@ -286,15 +301,33 @@ static void test_user_disable(void **state)
 	CHECK(strcmp(untagged(r), untagged(wrong)) == 0,
 	      "a disabled user and a wrong password must get the same "
 	      "answer:\n  %s\n  %s", r->final, wrong->final);
-	CHECK(abs(r->elapsed_ms - wrong->elapsed_ms) < 1000,
-	      "a disabled user answered in %d ms, a wrong password in %d ms",
-	      r->elapsed_ms, wrong->elapsed_ms);
+	if (abs(r->elapsed_ms - wrong->elapsed_ms) >= 1000) {
+		/* Once more, from an address of its own (failures count per
+		 * address): a difference that is real comes back, a hiccup of
+		 * a busy machine does not. */
+		tc_conn *d = connect_from("127.0.0.11");
+		struct tc_resp *r2 = tc_login(d, name, tc_password());
+		struct tc_resp *wrong2 = tc_login(d, "agent2", "wrong-password");
+
+		E2E_RESP(r2, "NO", "auth-failed");
+		E2E_RESP(wrong2, "NO", "auth-failed");
+		CHECK(abs(r2->elapsed_ms - wrong2->elapsed_ms) < 1000,
+		      "a disabled user answered in %d ms, a wrong password in "
+		      "%d ms (and before: %d ms, %d ms)", r2->elapsed_ms,
+		      wrong2->elapsed_ms, r->elapsed_ms, wrong->elapsed_ms);
+		tc_close(&d);
+	}
 
 	/* Enabled again: logs in, and finds the state offline (its last
-	 * connection ended), so not-ready. A moment for the server to
-	 * record the end of the sessions. */
-	e2e_sleep_ms(1000);
+	 * connection ended), so not-ready. Once the server has recorded the
+	 * end of the sessions (it may take a moment); and on a connection
+	 * of its own, as login_timeout runs on c meanwhile. */
+	E2E_POLL(offline, user_offline(name));
+	CHECK(offline, "%s is not offline %d ms after its sessions ended",
+	      name, e2e_wait_ms());
 	E2E_OK(admin, "USER SET name=%s enabled=yes", name);
+	tc_close(&c);
+	c = connect_from("127.0.0.8");
 	r = tc_login(c, name, tc_password());
 	E2E_RESP(r, "OK", NULL);
 	r = E2E_OK(c, "STATE");
@@ -302,6 +335,44 @@ static void test_user_disable(void **state)
 }
 
 /* ---- PASSWORD --------------------------------------------------------------- */
+
+/* USER SET reaches the user's sessions on every node: a new tier is the
+ * authority of the next request there (RULES shows it), and a disabled
+ * user is cut off on the other node too. */
+static void test_user_set_other_node(void **state)
+{
+	tc_conn *admin = tc_session("admin1");
+	const char *name = E2E_USER("agent", "tier=1");
+	tc_conn *here, *there;
+	struct tc_resp *r;
+	int64_t until;
+
+	(void)state;
+	E2E_NODE_START("users", NULL);
+	there = E2E_NODE_SESSION(name);
+	here = tc_session(name);
+	r = E2E_OK(there, "RULES");
+	TC_FIELD(r, "tier", "1");
+	E2E_OK(admin, "USER SET name=%s tier=2", name);
+	r = E2E_OK(here, "RULES");
+	TC_FIELD(r, "tier", "2");
+	/* The other node hears of it through NOTIFY, a moment later. */
+	until = e2e_mono_ms() + e2e_wait_ms();
+	for (;;) {
+		r = E2E_OK(there, "RULES");
+		if (strcmp(TC_HAS(r, "tier"), "2") == 0)
+			break;
+		CHECK(e2e_mono_ms() < until,
+		      "the second node still answers RULES with tier=%s %d ms "
+		      "after USER SET tier=2", TC_HAS(r, "tier"), e2e_wait_ms());
+		e2e_sleep_ms(100);
+	}
+	E2E_OK(admin, "USER SET name=%s enabled=no", name);
+	TC_EXPECT_BYE(here, "disabled", 0);
+	TC_EXPECT_BYE(there, "disabled", e2e_wait_ms());
+	tc_close(&here);
+	tc_close(&there);
+}
 
 static void test_password_change(void **state)
 {
@@ -509,6 +580,44 @@ static void test_login_throttle_pair(void **state)
 	E2E_RESP(r, "OK", NULL);
 }
 
+/* Failed logins count for the whole desk, not per node: failures on one
+ * node lock the pair on the other. They travel by NOTIFY, in commit order
+ * with the events, so a watcher on the second node seeing a later event
+ * from the first means the failures have arrived there too. */
+static void test_login_throttle_nodes(void **state)
+{
+	const char *name = E2E_USER("agent", "");
+	struct tc_opts o = { .source = "127.0.0.11" };
+	tc_conn *c = connect_from("127.0.0.11");
+	tc_conn *w, *a, *d;
+	struct tc_resp *r;
+	int i;
+
+	(void)state;
+	o.port = E2E_NODE_START("throttle", NULL);
+	w = E2E_NODE_SESSION("sup1");
+	E2E_OK(w, "WATCH");
+	for (i = 0; i < MAX_FAILURES; i++) {
+		r = tc_login(c, name, e2e_fmt("wrong-%d", i));
+		E2E_RESP(r, "NO", "auth-failed");
+	}
+	a = tc_session(name); /* from another address: not locked */
+	E2E_OK(a, "STATE SET state=ready");
+	free(E2E_EVENT(w, "agent", e2e_wait_ms(), "user", name, "state",
+		       "ready", NULL));
+
+	d = tc_connect_opts(&o);
+	r = tc_login(d, name, tc_password());
+	E2E_RESP(r, "NO", "too-many-attempts");
+	tc_close(&d);
+	/* The same user from another address, on the second node. */
+	o.source = "127.0.0.12";
+	d = tc_connect_opts(&o);
+	r = tc_login(d, name, tc_password());
+	E2E_RESP(r, "OK", NULL);
+	tc_close(&d);
+}
+
 /* An address is locked after four times login_max_failures failures,
  * whatever the users. */
 static void test_login_throttle_address(void **state)
@@ -542,12 +651,16 @@ int e2e_group_users(void)
 		cmocka_unit_test_teardown(test_user_add_errors, tc_teardown),
 		cmocka_unit_test_teardown(test_user_set, tc_teardown),
 		cmocka_unit_test_teardown(test_user_disable, tc_teardown),
+		cmocka_unit_test_teardown(test_user_set_other_node,
+					  e2e_node_teardown),
 		cmocka_unit_test_teardown(test_password_change, tc_teardown),
 		cmocka_unit_test_teardown(test_integration_allowed,
 					  tc_teardown),
 		cmocka_unit_test_teardown(test_integration_forbidden,
 					  tc_teardown),
 		cmocka_unit_test_teardown(test_login_throttle_pair, tc_teardown),
+		cmocka_unit_test_teardown(test_login_throttle_nodes,
+					  e2e_node_teardown),
 		cmocka_unit_test_teardown(test_login_throttle_address,
 					  tc_teardown),
 	};

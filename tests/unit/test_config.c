@@ -226,6 +226,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->currency, "EUR");
 	assert_string_equal(cfg->timezone, "UTC");
 	assert_false(cfg->log_syslog);
+	assert_false(cfg->offer_work);
 	assert_string_equal(cfg->db_conninfo, "dbname=calldesk");
 	assert_string_equal(cfg->path, fx->conf);
 	assert_string_equal(cfg->dir, fx->dir);
@@ -269,7 +270,19 @@ static const struct value_case int_values[] = {
 	{ "[database]\npool_size = 64\n", OFF(db_pool_size), 64 },
 	{ "[database]\nconnect_timeout = 300\n", OFF(db_connect_timeout), 300 },
 	{ "[database]\nquery_timeout = 1\n", OFF(db_query_timeout), 1 },
-	{ "log = syslog\n", OFF(log_syslog), -1 },   /* -1: bool true */
+};
+
+struct bool_case {
+	const char *line;        /* appended to [server] */
+	size_t off;
+	bool want;
+};
+
+static const struct bool_case bool_values[] = {
+	{ "log = syslog\n", OFF(log_syslog), true },
+	{ "log = stderr\n", OFF(log_syslog), false },
+	{ "offer_work = yes\n", OFF(offer_work), true },
+	{ "offer_work = no\n", OFF(offer_work), false },
 };
 
 static void test_values(void **state)
@@ -281,8 +294,17 @@ static void test_values(void **state)
 		const struct value_case *c = &int_values[i];
 		check_errors(fx, c->line, load_with(fx, NULL, c->line, NULL),
 			     none);
-		int got = c->want == -1 ? -(int)fx->cfg->log_syslog :
-			  int_at(fx->cfg, c->off);
+		int got = int_at(fx->cfg, c->off);
+		if (got != c->want)
+			fail_msg("'%s': want %d, got %d", c->line, c->want,
+				 got);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(bool_values); i++) {
+		const struct bool_case *c = &bool_values[i];
+		check_errors(fx, c->line, load_with(fx, NULL, c->line, NULL),
+			     none);
+		bool got = *(const bool *)(const void *)
+			((const char *)fx->cfg + c->off);
 		if (got != c->want)
 			fail_msg("'%s': want %d, got %d", c->line, c->want,
 				 got);
@@ -333,22 +355,22 @@ static void test_listen(void **state)
 
 struct comment_case {
 	const char *line;        /* appended to [server] */
-	const char *timezone;    /* expected value */
+	const char *node;    /* expected value */
 };
 
 static const struct comment_case comment_cases[] = {
-	{ "timezone = Europe/Paris ; the office\n", "Europe/Paris" },
-	{ "timezone = Europe/Paris\t# tab before\n", "Europe/Paris" },
-	{ "timezone = a;b\n", "a;b" },
-	{ "timezone = a#b\n", "a#b" },
-	{ "timezone = a b;c d ;e\n", "a b;c d" },
-	{ "timezone=x;y\n", "x;y" },
-	{ "; timezone = no\n# timezone = no\n   ; indented\ntimezone = yes\n",
+	{ "node = Europe/Paris ; the office\n", "Europe/Paris" },
+	{ "node = Europe/Paris\t# tab before\n", "Europe/Paris" },
+	{ "node = a;b\n", "a;b" },
+	{ "node = a#b\n", "a#b" },
+	{ "node = a b;c d ;e\n", "a b;c d" },
+	{ "node=x;y\n", "x;y" },
+	{ "; node = no\n# node = no\n   ; indented\nnode = yes\n",
 	  "yes" },
-	{ "timezone = yes\r\n", "yes" },
-	{ "timezone =   spaced out   \n", "spaced out" },
-	{ "[server] ; header with a comment\ntimezone = hdr\n", "hdr" },
-	{ "\n\n   \t\ntimezone = blank-lines\n", "blank-lines" },
+	{ "node = yes\r\n", "yes" },
+	{ "node =   spaced out   \n", "spaced out" },
+	{ "[server] ; header with a comment\nnode = hdr\n", "hdr" },
+	{ "\n\n   \t\nnode = blank-lines\n", "blank-lines" },
 };
 
 static void test_comments(void **state)
@@ -360,9 +382,9 @@ static void test_comments(void **state)
 		const struct comment_case *c = &comment_cases[i];
 		check_errors(fx, c->line, load_with(fx, NULL, c->line, NULL),
 			     none);
-		if (strcmp(fx->cfg->timezone, c->timezone) != 0)
+		if (strcmp(fx->cfg->node, c->node) != 0)
 			fail_msg("'%s': want '%s', got '%s'", c->line,
-				 c->timezone, fx->cfg->timezone);
+				 c->node, fx->cfg->node);
 	}
 }
 
@@ -456,8 +478,14 @@ static const struct error_case conf_errors[] = {
 	  { "CONF:8: currency: 'eur' is not a known ISO 4217 currency code" } },
 	{ "log", NULL, "log = file\n",
 	  { "CONF:8: log: 'file' is neither stderr nor syslog" } },
+	{ "offer_work", NULL, "offer_work = true\n",
+	  { "CONF:8: offer_work: 'true' is neither yes nor no" } },
 	{ "timezone empty", NULL, "timezone =\n",
 	  { "CONF:8: timezone: must not be empty" } },
+	{ "timezone unknown", NULL, "timezone = Mars/Olympus\n",
+	  { "CONF:8: timezone: 'Mars/Olympus' is not a time zone of the tz database (/usr/share/zoneinfo)" } },
+	{ "timezone shape", NULL, "timezone = ../etc/passwd\n",
+	  { "CONF:8: timezone: '../etc/passwd' is not a time zone name (Europe/Paris, UTC)" } },
 	{ "listen no port", NULL, "listen = 127.0.0.1\n",
 	  { "CONF:8: listen: '127.0.0.1' is not host:port (IPv6 as "
 	    "[::1]:7443)" } },
