@@ -627,13 +627,17 @@ static void main_error(void *ctx, unsigned line, const char *msg)
 	report(ml->rep, ml->cfg->path, line, "%s", msg);
 }
 
+static bool rules_kind_section(const char *text);
+
+/* Sections of the rules file's kinds ([queue billing], [tier 2], ...) may
+ * stand here too; load_rules reads them in a second pass. */
 static void main_section(void *ctx, unsigned line, const char *name)
 {
 	struct main_load *ml = ctx;
 
 	ml->section = known_section(name);
 	ml->in_unknown = ml->section == NULL;
-	if (ml->section == NULL)
+	if (ml->section == NULL && !rules_kind_section(name))
 		report(ml->rep, ml->cfg->path, line, "unknown section [%s]",
 		       name);
 }
@@ -728,6 +732,8 @@ struct rule_kind;
 struct rule_decl {
 	const struct rule_kind *kind;
 	char name[CFG_NAME_MAX + 1];
+	const char *file;                   /* where it stands (rules file or
+					       configuration), for messages */
 	unsigned line;
 	size_t index;                       /* in the kind's catalog array */
 	unsigned key_line[RULE_MAX_KEYS];   /* per key of the kind, 0 = unset */
@@ -1069,7 +1075,7 @@ static void close_calendar(struct rules_load *rl, const struct rule_decl *d)
 	free(k->json);
 	k->json = j;
 	if (open == 0)
-		report(rl->rep, rl->file, d->line, "[calendar %s]: open on no "
+		report(rl->rep, d->file, d->line, "[calendar %s]: open on no "
 		       "day (monday = 09:00-17:00 ...)", d->name);
 }
 
@@ -1170,7 +1176,7 @@ static void close_tier(struct rules_load *rl, const struct rule_decl *d)
 		return;
 	for (size_t a = 0; a < RULES_NMONEY; a++) {
 		if (t->limit[a] > 0) {
-			report(rl->rep, rl->file, d->line, "[tier %s]: "
+			report(rl->rep, d->file, d->line, "[tier %s]: "
 			       "daily_budget missing (%s is allowed, and money "
 			       "actions draw on it)", d->name,
 			       rules_action_name(a));
@@ -1211,7 +1217,7 @@ static bool set_user_budget(struct rules_load *rl, const struct rule_decl *d,
 static void close_user(struct rules_load *rl, const struct rule_decl *d)
 {
 	if (d->key_line[0] == 0)
-		report(rl->rep, rl->file, d->line, "[user %s]: daily_budget "
+		report(rl->rep, d->file, d->line, "[user %s]: daily_budget "
 		       "missing (daily_budget = AMOUNT)", d->name);
 }
 
@@ -1285,7 +1291,7 @@ static void close_chain(struct rules_load *rl, const struct rule_decl *d)
 		if (d->key_line[n] != 0)
 			top = n;
 	if (top == 0)
-		report(rl->rep, rl->file, d->line, "[chain %s]: no levels "
+		report(rl->rep, d->file, d->line, "[chain %s]: no levels "
 		       "(level.1 = APPROVER [up to AMOUNT] within DURATION)",
 		       d->name);
 	for (int n = 2; n <= top; n++) {
@@ -1322,7 +1328,7 @@ static void close_chain(struct rules_load *rl, const struct rule_decl *d)
 	for (size_t i = 0; i < d->index; i++) {
 		const struct rule_decl *o = chain_decl(rl, d->kind, i);
 		if (o != NULL && o->key_line[0] == 0) {
-			report(rl->rep, rl->file, d->line, "[chain %s]: no "
+			report(rl->rep, d->file, d->line, "[chain %s]: no "
 			       "actions, and [chain %s] (line %u) already "
 			       "takes the actions no chain names", d->name,
 			       o->name, o->line);
@@ -1551,25 +1557,25 @@ static void close_rule(struct rules_load *rl, const struct rule_decl *d)
 
 	for (size_t i = 0; i < ARRAY_LEN(builtin_rules); i++)
 		if (strcmp(d->name, builtin_rules[i]) == 0)
-			report(rl->rep, rl->file, d->line, "[rule %s]: '%s' is "
+			report(rl->rep, d->file, d->line, "[rule %s]: '%s' is "
 			       "the name of a built-in decision; choose "
 			       "another", d->name, d->name);
 	if (d->key_line[RK_DECISION] == 0)
-		report(rl->rep, rl->file, d->line, "[rule %s]: decision "
+		report(rl->rep, d->file, d->line, "[rule %s]: decision "
 		       "missing (decision = allow | escalate | deny)", d->name);
 	if (d->key_line[RK_JUSTIFY_LATER] != 0 && x->has_verdict &&
 	    x->verdict.decision != RULES_ALLOW)
-		report(rl->rep, rl->file, d->key_line[RK_JUSTIFY_LATER],
+		report(rl->rep, d->file, d->key_line[RK_JUSTIFY_LATER],
 		       "justify_later: only a rule that decides allow lets the "
 		       "agent justify later");
 	if (d->key_line[RK_JUSTIFY_WITHIN] != 0 && x->justify_later == 0)
-		report(rl->rep, rl->file, d->key_line[RK_JUSTIFY_WITHIN],
+		report(rl->rep, d->file, d->key_line[RK_JUSTIFY_WITHIN],
 		       "justify_within: this rule says justify_later = no");
 	for (int k = 0; k < RK_DECISION; k++)
 		if (d->key_line[k] != 0)
 			conditions = true;
 	if (rl->catchall_line != 0) {
-		report(rl->rep, rl->file, d->line, "[rule %s] is never "
+		report(rl->rep, d->file, d->line, "[rule %s] is never "
 		       "reached: [rule %s] (line %u) has no conditions and "
 		       "matches first", d->name, rl->catchall,
 		       rl->catchall_line);
@@ -1590,7 +1596,7 @@ static void finish_rule(struct rules_load *rl, const struct rule_decl *d)
 			if (strcmp(rl->cat->categories[j].name, k) == 0)
 				found = true;
 		if (!found)
-			report(rl->rep, rl->file, d->key_line[RK_CATEGORY],
+			report(rl->rep, d->file, d->key_line[RK_CATEGORY],
 			       "category: '%s' is not declared ([category %s])",
 			       k, k);
 	}
@@ -1677,7 +1683,7 @@ static bool set_emp_justify_within(struct rules_load *rl,
 static void close_empowerment(struct rules_load *rl, const struct rule_decl *d)
 {
 	if (d->key_line[EK_DEFAULT] == 0)
-		report(rl->rep, rl->file, d->line, "[empowerment]: default "
+		report(rl->rep, d->file, d->line, "[empowerment]: default "
 		       "missing (default = allow | escalate | deny)");
 }
 
@@ -1702,7 +1708,7 @@ static void close_category(struct rules_load *rl, const struct rule_decl *d)
 {
 	for (int s = 1; s <= CFG_SEVERITIES; s++)
 		if (d->key_line[CAT_KEY_SEVERITY + s - 1] == 0)
-			report(rl->rep, rl->file, d->line, "[category %s]: "
+			report(rl->rep, d->file, d->line, "[category %s]: "
 			       "severity.%d missing (severity.%d = RESPOND "
 			       "RESOLVE)", d->name, s, s);
 }
@@ -1719,7 +1725,7 @@ static void resolve_queue(struct rules_load *rl, const struct rule_decl *d)
 			if (strcmp(rl->cat->calendars[i].name, k->calendar) == 0)
 				known = true;
 		if (!known)
-			report(rl->rep, rl->file, d->key_line[CAT_KEY_CALENDAR],
+			report(rl->rep, d->file, d->key_line[CAT_KEY_CALENDAR],
 			       "calendar: '%s' is not declared ([calendar %s])",
 			       k->calendar, k->calendar);
 	}
@@ -1729,7 +1735,7 @@ static void resolve_queue(struct rules_load *rl, const struct rule_decl *d)
 	if (d->key_line[CAT_KEY_QUEUE] != 0) {
 		if (k->queue[0] != '\0' && cat_find_queue(rl->cat, k->queue)
 		    == NULL)
-			report(rl->rep, rl->file, d->key_line[CAT_KEY_QUEUE],
+			report(rl->rep, d->file, d->key_line[CAT_KEY_QUEUE],
 			       "queue: "
 			       "'%s' is not declared ([queue %s])", k->queue,
 			       k->queue);
@@ -1742,7 +1748,7 @@ static void resolve_queue(struct rules_load *rl, const struct rule_decl *d)
 			return;
 		}
 	}
-	report(rl->rep, rl->file, d->line, "[category %s]: no queue named "
+	report(rl->rep, d->file, d->line, "[category %s]: no queue named "
 	       "'%s' nor 'general' is declared; set queue = NAME", k->name,
 	       k->name);
 }
@@ -1887,6 +1893,12 @@ static const struct rule_decl *find_decl(const struct rules_load *rl,
 	return NULL;
 }
 
+/* Is "[text]" a section of one of the rules file's kinds? */
+static bool rules_kind_section(const char *text)
+{
+	return find_kind(text, strcspn(text, " \t")) != NULL;
+}
+
 static void rules_error(void *ctx, unsigned line, const char *msg)
 {
 	struct rules_load *rl = ctx;
@@ -1952,10 +1964,16 @@ static void rules_section(void *ctx, unsigned line, const char *text)
 	if (!split_header(rl, line, text, &kind, &name))
 		return;
 	dup = find_decl(rl, kind, name);
-	if (dup != NULL) {
+	if (dup != NULL && strcmp(dup->file, rl->file) == 0) {
 		report(rl->rep, rl->file, line, "[%s%s%s] declared twice "
 		       "(first at line %u)", kind->kind,
 		       *name != '\0' ? " " : "", name, dup->line);
+		return;
+	}
+	if (dup != NULL) {
+		report(rl->rep, rl->file, line, "[%s%s%s] declared twice "
+		       "(first at %s:%u)", kind->kind,
+		       *name != '\0' ? " " : "", name, dup->file, dup->line);
 		return;
 	}
 	struct rule_decl *d = grow(rl->decls, rl->ndecls, sizeof *d);
@@ -1966,6 +1984,7 @@ static void rules_section(void *ctx, unsigned line, const char *text)
 	rl->decls = d;
 	d += rl->ndecls;
 	d->kind = kind;
+	d->file = rl->file;
 	d->line = line;
 	memcpy(d->name, name, strlen(name) + 1);
 	if (!kind->open(rl, d)) {
@@ -2046,6 +2065,64 @@ static void rules_finish(struct rules_load *rl)
 	qsort(c->tiers, c->ntiers, sizeof *c->tiers, tier_order);
 }
 
+/* The second pass over the configuration file: its sections of the rules
+ * file's kinds, read as if they followed the rules file (the other
+ * sections, and the file's syntax, the first pass has checked). */
+struct conf_rules {
+	struct rules_load *rl;
+	bool in_rules;
+};
+
+static void conf_rules_section(void *ctx, unsigned line, const char *text)
+{
+	struct conf_rules *cr = ctx;
+
+	cr->in_rules = rules_kind_section(text);
+	if (cr->in_rules)
+		rules_section(cr->rl, line, text);
+	else
+		close_section(cr->rl);
+}
+
+static void conf_rules_key(void *ctx, unsigned line, const char *key,
+			   const char *value)
+{
+	struct conf_rules *cr = ctx;
+
+	if (cr->in_rules)
+		rules_key(cr->rl, line, key, value);
+}
+
+static void conf_rules_error(void *ctx, unsigned line, const char *msg)
+{
+	(void)ctx;
+	(void)line;
+	(void)msg;
+}
+
+static void load_conf_rules(struct config *cfg, struct rules_load *rl)
+{
+	static const struct ini_handler h = { conf_rules_section,
+					      conf_rules_key,
+					      conf_rules_error };
+	struct conf_rules cr = { .rl = rl, .in_rules = false };
+	char msg[MSG_SIZE];
+	size_t len;
+	char *text = read_file(cfg->path, &len, msg);
+
+	if (text == NULL) {
+		report(rl->rep, cfg->path, 0, "%s", msg);
+		return;
+	}
+	const char *rules_name = rl->file;
+	close_section(rl);
+	rl->file = cfg->path;
+	ini_parse(text, len, &h, &cr);
+	close_section(rl);
+	rl->file = rules_name;
+	free(text);
+}
+
 /* name: the [rules] file value as written (for messages). */
 static void load_rules(struct config *cfg, const char *name,
 		       struct report *rep)
@@ -2067,6 +2144,7 @@ static void load_rules(struct config *cfg, const char *name,
 	/* Rules sections that name files (later) resolve them against the
 	 * folder of cfg->rules_file, not of the configuration. */
 	ini_parse(text, len, &h, &rl);
+	load_conf_rules(cfg, &rl);
 	rules_finish(&rl);
 	free(rl.decls);
 	free(text);

@@ -907,6 +907,33 @@ static const struct duration_case durations[] = {
 	{ "1w", 0 },
 };
 
+/* Sections of the rules file's kinds may stand in calldeskd.conf too
+ * (OPERATIONS.md: "set either here or in the rules file"), read after the
+ * rules file; their errors name the configuration. */
+static void test_rules_in_conf(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const none[] = { NULL };
+	static const char *const twice[] = {
+		"CONF:8: [queue general] declared twice (first at rules.conf:1)",
+		NULL };
+	static const char *const bad_key[] = {
+		"CONF:9: unknown key 'bogus' in [queue x]", NULL };
+
+	check_errors(fx, "rules in conf", load_with(fx, NULL,
+		"[queue extra]\n[category extra]\nqueue = extra\n"
+		"severity.1 = 1h 1d\nseverity.2 = 2h 2d\n"
+		"severity.3 = 3h 3d\nseverity.4 = 4h 4d\n", NULL), none);
+	assert_non_null(cfg_find_queue(fx->cfg, "extra"));
+	assert_non_null(cfg_find_queue(fx->cfg, "general"));
+	assert_non_null(cfg_find_category(fx->cfg, "extra"));
+	assert_non_null(cfg_find_category(fx->cfg, "general"));
+	check_errors(fx, "declared in both", load_with(fx, NULL,
+		"[queue general]\n", NULL), twice);
+	check_errors(fx, "bad key in conf", load_with(fx, NULL,
+		"[queue x]\nbogus = 1\n", NULL), bad_key);
+}
+
 static void test_durations(void **state)
 {
 	(void)state;
@@ -1039,6 +1066,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rules_values, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rules_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rules_in_conf, setup,
 						teardown),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test_setup_teardown(test_restart_needed, setup,
