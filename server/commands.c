@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "db.h"
 #include "handlers.h"
+#include "hasher.h"
 #include "log.h"
 #include "metrics.h"
 #include "pan.h"
@@ -724,8 +726,23 @@ static bool spec_has(const struct arg_spec *a, const char *key)
 	return false;
 }
 
+static void sha256(const void *data, size_t len, unsigned char md[32])
+{
+	unsigned int mdlen = 0;
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	sha256(data, len, md);
+	for (size_t i = 0; i < sizeof md; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 /* The hash that tells a retry (same verb, same normalised arguments) from
- * another request under the same key. */
+ * another request under the same key. Passwords are not in it: see
+ * secret_identity. */
 static void request_hash(struct request *rq)
 {
 	struct sbuf sb = { 0 };
@@ -738,12 +755,80 @@ static void request_hash(struct request *rq)
 		sbuf_adds(&sb, rq->val[i]);
 		sbuf_add(&sb, "\n", 1);
 	}
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	EVP_Digest(sb.data, sb.len, md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(rq->hash + 2 * i, 3, "%02x", md[i]);
+	sha256_hex(sb.data, sb.len, rq->hash);
 	sbuf_free(&sb);
+}
+
+/* ---- passwords in a request's identity -------------------------------------- */
+
+/* A retry with another password under the same key must get NO
+ * idem-conflict (PROTOCOL §4), so the passwords belong in the identity; but
+ * the identity is stored, and a fast hash of a password would be cheap to
+ * attack. They go in as an argon2id digest (hasher_digest, salted with the
+ * user and the key), costing an attacker what a stored password hash does,
+ * computed on a worker before the command runs. */
+
+/* The passwords of the request ("key=value\n" each), or "" when none. */
+static void secret_material(struct request *rq, struct sbuf *sb)
+{
+	const struct arg_spec *a = rq->cmd->args;
+	for (size_t i = 0; a != NULL && a[i].key != NULL; i++) {
+		if (rq->val[i] == NULL || a[i].kind != ARG_SECRET)
+			continue;
+		sbuf_printf(sb, "%s=", a[i].key);
+		sbuf_adds(sb, rq->val[i]);
+		sbuf_add(sb, "\n", 1);
+	}
+}
+
+static void secret_digested(void *arg, bool ok, char *hex)
+{
+	struct request *rq = arg;
+	if (!ok || hex == NULL) {
+		free(hex);
+		rq_fail(rq, CD_INTERNAL, "cannot hash the request");
+		return;
+	}
+	struct sbuf sb = { 0 };
+	sbuf_printf(&sb, "%s\n%s", rq->hash, hex);
+	OPENSSL_cleanse(hex, strlen(hex));
+	free(hex);
+	if (sbuf_failed(&sb)) {
+		sbuf_free(&sb);
+		rq_fail(rq, CD_INTERNAL, "out of memory");
+		return;
+	}
+	sha256_hex(sb.data, sb.len, rq->hash);
+	sbuf_free(&sb);
+	rq->cmd->run(rq);
+}
+
+/* Starts the digest when an idempotent write carries passwords; returns
+ * false when there is none to make (the command runs at once). */
+static bool secret_identity(struct request *rq)
+{
+	if (!(rq->cmd->flags & CMD_WRITE) || !rq->has_idem)
+		return false;
+	struct sbuf material = { 0 }, salt_src = { 0 };
+	secret_material(rq, &material);
+	if (material.len == 0) {
+		sbuf_free(&material);
+		return false;
+	}
+	unsigned char md[32];
+	sbuf_printf(&salt_src, "calldesk idem %s %s", rq_uid(rq), rq->idem);
+	sha256(salt_src.data, salt_src.len, md);
+	/* the salt: the first 16 bytes */
+	bool started = !sbuf_failed(&material) && !sbuf_failed(&salt_src) &&
+		       hasher_digest(rq->srv->hasher, material.data, md,
+				     secret_digested, rq);
+	if (material.data != NULL)
+		OPENSSL_cleanse(material.data, material.len);
+	sbuf_free(&material);
+	sbuf_free(&salt_src);
+	if (!started)
+		rq_fail(rq, CD_INTERNAL, "cannot hash the request");
+	return true;
 }
 
 static enum cd_code check_args(struct request *rq, char *msg, size_t msglen)
@@ -864,5 +949,6 @@ void commands_dispatch(struct session *s, const char *line, size_t len)
 	}
 	log_debug("%s@%s: %s%s%s", s->logged_in ? s->user : "-", s->peer,
 		  cmd->verb, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "");
-	cmd->run(rq);
+	if (!secret_identity(rq))
+		cmd->run(rq);
 }

@@ -4,6 +4,7 @@
 #include "hasher.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -22,6 +23,8 @@
 struct hjob {
 	STAILQ_ENTRY(hjob) link;
 	bool verify;
+	bool digest;            /* a raw hash with salt, as hex */
+	unsigned char salt[SALT_LEN];
 	char *password;
 	char *encoded;          /* in: hash to verify; out: new hash */
 	uint32_t t_cost, m_cost;
@@ -76,9 +79,32 @@ char *hash_password(const char *password, uint32_t t_cost,
 	return out;
 }
 
+/* argon2id of the password with the job's salt, as 64 hex digits. */
+static char *digest_hex(const struct hjob *j)
+{
+	unsigned char raw[HASH_LEN];
+	char *out = malloc(2 * HASH_LEN + 1);
+	if (out == NULL)
+		return NULL;
+	if (argon2id_hash_raw(j->t_cost, j->m_cost, 1, j->password,
+			      strlen(j->password), j->salt, sizeof j->salt,
+			      raw, sizeof raw) != ARGON2_OK) {
+		free(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	OPENSSL_cleanse(raw, sizeof raw);
+	return out;
+}
+
 static void hjob_run(struct hjob *j)
 {
-	if (j->verify) {
+	if (j->digest) {
+		free(j->encoded);
+		j->encoded = digest_hex(j);
+		j->ok = j->encoded != NULL;
+	} else if (j->verify) {
 		/* argon2id_verify compares in constant time. */
 		j->ok = argon2id_verify(j->encoded, j->password,
 					strlen(j->password)) == ARGON2_OK;
@@ -208,6 +234,15 @@ void hasher_set_cost(struct hasher *h, uint32_t t_cost, uint32_t m_cost_kib)
 	}
 }
 
+/* Hands a job to the workers. */
+static void enqueue(struct hasher *h, struct hjob *j)
+{
+	pthread_mutex_lock(&h->lock);
+	STAILQ_INSERT_TAIL(&h->todo, j, link);
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
 static bool hasher_submit(struct hasher *h, bool verify, const char *encoded,
 			  const char *password, hasher_done_fn *cb, void *arg)
 {
@@ -225,10 +260,7 @@ static bool hasher_submit(struct hasher *h, bool verify, const char *encoded,
 		hjob_free(j);
 		return false;
 	}
-	pthread_mutex_lock(&h->lock);
-	STAILQ_INSERT_TAIL(&h->todo, j, link);
-	pthread_cond_signal(&h->cond);
-	pthread_mutex_unlock(&h->lock);
+	enqueue(h, j);
 	return true;
 }
 
@@ -247,4 +279,22 @@ bool hasher_hash(struct hasher *h, const char *password, hasher_done_fn *cb,
 		 void *arg)
 {
 	return hasher_submit(h, false, NULL, password, cb, arg);
+}
+
+bool hasher_digest(struct hasher *h, const char *secret,
+		   const unsigned char salt[16], hasher_done_fn *cb, void *arg)
+{
+	struct hjob *j = calloc(1, sizeof *j);
+	if (j == NULL || (j->password = strdup(secret)) == NULL) {
+		free(j);
+		return false;
+	}
+	j->digest = true;
+	memcpy(j->salt, salt, SALT_LEN);
+	j->t_cost = h->t_cost;
+	j->m_cost = h->m_cost;
+	j->cb = cb;
+	j->arg = arg;
+	enqueue(h, j);
+	return true;
 }

@@ -37,6 +37,14 @@ bool hasher_verify(struct hasher *h, const char *encoded,
 bool hasher_hash(struct hasher *h, const char *password, hasher_done_fn *cb,
 		 void *arg) __attribute__((warn_unused_result));
 
+/* A deterministic argon2id digest of secret with this 16-byte salt, at the
+ * current cost, as 64 hex digits (passed as `encoded`): what an
+ * idempotency key's request identity holds of a password, so that the
+ * stored identity costs an attacker as much as a stored password hash. */
+bool hasher_digest(struct hasher *h, const char *secret,
+		   const unsigned char salt[16], hasher_done_fn *cb, void *arg)
+	__attribute__((warn_unused_result));
+
 /* Synchronous hash for command-line tools. Returns a malloc'd string or
  * NULL. */
 char *hash_password(const char *password, uint32_t t_cost,

@@ -147,6 +147,57 @@ static void test_idem_conflict(void **state)
 		   "idem=%s", tc_q(name), key);
 }
 
+/* Passwords are part of a request's identity too: the same key with
+ * another password is NO idem-conflict and changes nothing; with the same
+ * one, the first answer again. (What is stored of them is an argon2id
+ * digest, never the password or a fast hash of it.) */
+static void test_idem_passwords(void **state)
+{
+	tc_conn *adm = tc_session("admin1");
+	const char *name = e2e_uniq("ip");
+	const char *k1 = e2e_uniq("pw-add-"), *k2 = e2e_uniq("pw-set-");
+	const char *k3 = e2e_uniq("pw-own-");
+	struct tc_resp *r1, *r2, *r;
+	tc_conn *c, *d;
+
+	(void)state;
+	r1 = E2E_OK(adm, "USER ADD name=%s role=agent password=first-pw idem=%s",
+		    name, k1);
+	r2 = E2E_OK(adm, "USER ADD name=%s role=agent password=first-pw idem=%s",
+		    name, k1);
+	EXPECT_REPLAY(r1, r2);
+	E2E_EXPECT(adm, "NO", "idem-conflict", "USER ADD name=%s role=agent "
+		   "password=other-pw idem=%s", name, k1);
+
+	E2E_OK(adm, "USER SET name=%s password=second-pw idem=%s", name, k2);
+	E2E_EXPECT(adm, "NO", "idem-conflict", "USER SET name=%s "
+		   "password=third-pw idem=%s", name, k2);
+	E2E_OK(adm, "USER SET name=%s password=second-pw idem=%s", name, k2);
+
+	c = tc_connect();
+	r = tc_login(c, name, "second-pw");
+	E2E_RESP(r, "OK", NULL);
+	E2E_OK(c, "PASSWORD old=second-pw new=own-pw idem=%s", k3);
+	/* A retry replays, although second-pw is no longer the password. */
+	E2E_OK(c, "PASSWORD old=second-pw new=own-pw idem=%s", k3);
+	E2E_EXPECT(c, "NO", "idem-conflict", "PASSWORD old=second-pw "
+		   "new=not-this-pw idem=%s", k3);
+	E2E_EXPECT(c, "NO", "idem-conflict", "PASSWORD old=wrong-pw "
+		   "new=own-pw idem=%s", k3);
+
+	/* Only the first of each changed anything. */
+	d = tc_connect();
+	r = tc_login(d, name, "not-this-pw");
+	E2E_RESP(r, "NO", "auth-failed");
+	r = tc_login(d, name, "own-pw");
+	E2E_RESP(r, "OK", NULL);
+	tc_close(&d);
+	/* No stored answer holds a password. */
+	EXPECT_COUNT(tdb_int("SELECT count(*) FROM idem_keys WHERE "
+			     "response LIKE '%-pw%'", NULL), 0,
+		     "stored answers with a password");
+}
+
 /* Values compared after normalisation: order of keys, quoting, escapes,
  * the case of the verb, time forms, money digits. */
 static void test_idem_normalisation(void **state)
@@ -418,6 +469,7 @@ int e2e_group_idem(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_idem_replay, tc_teardown),
 		cmocka_unit_test_teardown(test_idem_conflict, tc_teardown),
+		cmocka_unit_test_teardown(test_idem_passwords, tc_teardown),
 		cmocka_unit_test_teardown(test_idem_normalisation, tc_teardown),
 		cmocka_unit_test_teardown(test_idem_after_restart, tc_teardown),
 		cmocka_unit_test_teardown(test_idem_refusal_not_stored,
