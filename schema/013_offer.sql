@@ -23,6 +23,20 @@ CREATE TRIGGER complaints_note_assignment
 	AFTER INSERT OR UPDATE OF assignee_id ON complaints
 	FOR EACH ROW EXECUTE FUNCTION cd_note_assignment();
 
+-- What an agent may hold at once: their own capacity, else their tier's
+-- from the rules (p_tiers/p_caps), else p_default.
+CREATE FUNCTION cd_capacity(p_capacity integer, p_tier integer, p_tiers integer[],
+                            p_caps integer[], p_default integer)
+RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+	SELECT coalesce(p_capacity, p_caps[array_position(p_tiers, p_tier)], p_default)
+$$;
+
+CREATE FUNCTION cd_held(p_uid bigint) RETURNS integer
+LANGUAGE sql STABLE AS $$
+	SELECT count(*)::integer FROM complaints
+	 WHERE assignee_id = p_uid AND state IN ('assigned', 'waiting', 'escalated')
+$$;
+
 -- The best waiting complaint for these skills, locked for the caller's
 -- transaction; NULL when none is free. The best few by NEXT's order (a
 -- cheap top-N sort), then the first of them not locked by an agent racing
@@ -68,7 +82,10 @@ DECLARE
 	cid bigint;
 	c complaints;
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM agent_state WHERE user_id = p_uid AND state = 'ready') THEN
+	-- The agent's row locked first (as cd_offer does): the count of what
+	-- they hold below cannot move under an offer round meanwhile.
+	PERFORM 1 FROM agent_state WHERE user_id = p_uid AND state = 'ready' FOR UPDATE;
+	IF NOT FOUND THEN
 		RETURN NEXT cd_no('invalid-state', 'set your state to ready first');
 		RETURN;
 	END IF;
@@ -77,8 +94,7 @@ BEGIN
 		RETURN NEXT cd_no('empty', 'no complaint waits for your skills');
 		RETURN;
 	END IF;
-	SELECT count(*) INTO held FROM complaints
-	 WHERE assignee_id = p_uid AND state IN ('assigned', 'waiting', 'escalated');
+	held := cd_held(p_uid);
 	-- The user's own capacity wins over the tier's (p_capacity).
 	IF held >= coalesce((SELECT capacity FROM users WHERE id = p_uid), p_capacity) THEN
 		RETURN NEXT cd_no('at-capacity', 'you hold as many complaints as your capacity');
@@ -91,13 +107,13 @@ BEGIN
 	RETURN NEXT ROW('OK', cd_complaint_fields(c))::cd_line;
 END $$;
 
--- One round of offers: every ready agent below capacity, the one idle
--- longest first (since they became ready or last got a complaint), gets
--- the best complaint for their skills, at most p_max in all. Agents and
--- complaints another node is offering at the same moment are skipped
--- (SKIP LOCKED), so nothing is offered twice. p_tiers/p_caps: the
--- capacity of each tier from the rules (p_default for the others); the
--- user's own capacity wins. Returns how many complaints were offered.
+-- One round of offers: every ready agent below capacity with a connection
+-- open on some node, the one idle longest first (since they became ready
+-- or last got a complaint), gets the best complaint for their skills, at
+-- most p_max in all. Agents and complaints another node is offering at
+-- the same moment are skipped (SKIP LOCKED), so nothing is offered twice;
+-- agents at capacity are left out before their rows are locked, so a round
+-- does not hold up their own requests. Returns how many were offered.
 CREATE FUNCTION cd_offer(p_aging integer, p_from text[], p_tiers integer[],
                          p_caps integer[], p_default integer, p_max integer)
 RETURNS integer LANGUAGE plpgsql AS $$
@@ -113,13 +129,15 @@ BEGIN
 		  FROM agent_state s JOIN users u ON u.id = s.user_id
 		 WHERE s.state = 'ready' AND u.enabled AND u.role IN ('agent', 'supervisor')
 		   AND cardinality(u.skills) > 0
+		   AND EXISTS (SELECT 1 FROM presence p WHERE p.user_id = u.id)
+		   AND cd_held(u.id) < cd_capacity(u.capacity, u.tier, p_tiers, p_caps, p_default)
 		 ORDER BY greatest(s.since, coalesce(s.last_assigned, s.since)), s.user_id
 		 FOR UPDATE OF s SKIP LOCKED
 	LOOP
 		EXIT WHEN n >= p_max;
-		cap := coalesce(a.capacity, p_caps[array_position(p_tiers, a.tier)], p_default);
-		SELECT count(*) INTO held FROM complaints
-		 WHERE assignee_id = a.id AND state IN ('assigned', 'waiting', 'escalated');
+		-- Again under the lock: a NEXT may have committed meanwhile.
+		cap := cd_capacity(a.capacity, a.tier, p_tiers, p_caps, p_default);
+		held := cd_held(a.id);
 		CONTINUE WHEN held >= cap;
 		cid := cd_pick(a.skills, p_aging, p_from);
 		CONTINUE WHEN cid IS NULL;

@@ -18,7 +18,7 @@ void cmd_next(struct request *rq)
 	fsm_from_array(MV_TAKE, from, sizeof from);
 	rq_param_caller(rq);
 	rq_param(rq, rq->s->skills);
-	rq_param_int(rq, tier != NULL ? tier->capacity : 10);
+	rq_param_int(rq, tier != NULL ? tier->capacity : CFG_TIER_CAPACITY);
 	rq_param_int(rq, rq->cfg->next_aging);
 	rq_param(rq, from);
 	rq_run(rq, "SELECT * FROM cd_next($1, $2, $3, $4, $5, $6)");

@@ -20,6 +20,7 @@
 #include "handlers.h"
 #include "hasher.h"
 #include "log.h"
+#include "pgarray.h"
 #include "server.h"
 #include "throttle.h"
 #include "values.h"
@@ -45,23 +46,54 @@ static void peer_host(const char *peer, char *out, size_t len)
 		*colon = '\0';
 }
 
+/* The answer goes out once the other nodes can count the failure too. */
+static void login_fail_told(void *arg, const struct db_result *r)
+{
+	struct request *rq = arg;
+	if (r->status != DB_OK)
+		log_warn("could not tell the other nodes about a failed login: "
+			 "%s", r->message);
+	rq_fail(rq, CD_AUTH_FAILED, "wrong user or password");
+}
+
 static void login_fail(struct request *rq)
 {
 	struct login_ctx *c = rq->ctx;
 	throttle_failure(rq->srv->throttle, rq_arg(rq, "user"), c->addr,
 			 rq->cfg->login_max_failures, time(NULL));
-	events_tell_login(rq->srv, rq_arg(rq, "user"), c->addr, false);
 	const char *u = rq_arg(rq, "user");
 	log_info("%s: failed login for %s", rq->s->peer,
 		 val_name(u) ? u : "(not a user name)");
-	rq_fail(rq, CD_AUTH_FAILED, "wrong user or password");
+	events_tell_login(rq->srv, u, c->addr, false, login_fail_told, rq);
+}
+
+/* The account as cd_session_start answered it (read under a lock at the
+ * session's start, later than the read before the password check): the
+ * tier, skills and team of the OK line's fields, into c. */
+static void login_take_answer(struct login_ctx *c, PGresult *res)
+{
+	struct sbuf key = { 0 }, val = { 0 };
+	bool null;
+	if (res == NULL || PQntuples(res) != 1)
+		return;
+	const char *p = PQgetvalue(res, 0, 1);
+	while (pgarray_next(&p, &key, &null) && pgarray_next(&p, &val, &null)) {
+		if (strcmp(key.data, "tier") == 0)
+			c->tier = (int)strtol(val.data, NULL, 10);
+		else if (strcmp(key.data, "skills") == 0)
+			snprintf(c->skills, sizeof c->skills, "%s", val.data);
+		else if (strcmp(key.data, "team") == 0)
+			snprintf(c->team, sizeof c->team, "%s", val.data);
+	}
+	sbuf_free(&key);
+	sbuf_free(&val);
 }
 
 static void login_registered(struct request *rq, PGresult *res)
 {
 	struct session *s = rq->s;
 	struct login_ctx *c = rq->ctx;
-	(void)res;
+	login_take_answer(c, res);
 	s->logged_in = true;
 	s->registered = true;
 	s->uid = c->uid;
@@ -111,7 +143,8 @@ static void login_verified(void *arg, bool ok, char *encoded)
 		return;
 	}
 	throttle_success(rq->srv->throttle, rq_arg(rq, "user"), c->addr);
-	events_tell_login(rq->srv, rq_arg(rq, "user"), c->addr, true);
+	events_tell_login(rq->srv, rq_arg(rq, "user"), c->addr, true, NULL,
+			  NULL);
 	rq->nparams = 0;
 	rq_param_int(rq, c->uid);
 	rq_param(rq, rq->srv->node);
@@ -133,7 +166,7 @@ static void login_user_read(void *arg, const struct db_result *r)
 		c->found = true;
 		c->uid = strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
 		c->role = role_from_name(PQgetvalue(r->res, 0, 1));
-		c->tier = atoi(PQgetvalue(r->res, 0, 2));
+		c->tier = (int)strtol(PQgetvalue(r->res, 0, 2), NULL, 10);
 		snprintf(c->skills, sizeof c->skills, "%s", PQgetvalue(r->res, 0, 3));
 		snprintf(c->team, sizeof c->team, "%s", PQgetvalue(r->res, 0, 4));
 		snprintf(c->dept, sizeof c->dept, "%s", PQgetvalue(r->res, 0, 5));

@@ -8,7 +8,6 @@
 #include "commands.h"
 #include "handlers.h"
 #include "db.h"
-#include "events.h"
 #include "hasher.h"
 #include "log.h"
 #include "server.h"
@@ -88,16 +87,14 @@ static struct user_change user_change_of(struct request *rq)
 	return ch;
 }
 
-/* Applies the change to this node's live sessions of that user, and tells
- * the other nodes (events.c applies it to theirs): a demoted agent loses
- * the authority at once everywhere, a disabled one is cut off. */
+/* Applies the change to this node's live sessions of that user. The
+ * other nodes hear of it from cd_user_set's notification and re-read the
+ * account (events.c): a demoted agent loses the authority at once
+ * everywhere, a disabled one is cut off. */
 static void user_set_done(struct request *rq, PGresult *res)
 {
 	struct user_change ch = user_change_of(rq);
 	(void)res;
-	if (ch.tier != NULL || ch.skills != NULL || ch.team != NULL ||
-	    ch.dept != NULL || ch.disabled)
-		events_tell_user(rq->srv, &ch);
 	if (sessions_user_changed(rq->srv, &ch, rq->s) && ch.disabled)
 		rq->bye_after = CD_BYE_DISABLED;
 }
@@ -115,8 +112,10 @@ static void user_set_run(struct request *rq, const char *encoded)
 	rq_param(rq, rq_arg(rq, "enabled"));
 	rq_param(rq, encoded);
 	rq_param(rq, user_refs_missing(rq, buf, sizeof buf));
+	rq_param(rq, rq->srv->node);
 	rq->on_ok = user_set_done;
-	rq_run(rq, "SELECT * FROM cd_user_set($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+	rq_run(rq, "SELECT * FROM cd_user_set($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+		   "$10, $11, $12)");
 }
 
 static void user_set_hashed(void *arg, bool ok, char *encoded)

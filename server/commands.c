@@ -558,10 +558,21 @@ static const char *norm_store(struct request *rq, const char *s)
 	return p;
 }
 
-/* phone=+4915112345678: a phone number in international form. */
+/* phone=+49 151 1234567: a phone number in international form, "+" and
+ * at most 15 digits (E.164), with spaces, dashes, dots or brackets. A card
+ * number (16 to 19 digits) typed there with a "+" is still masked. */
 static bool intl_phone(const struct arg_spec *a, const char *v)
 {
-	return strcmp(a->key, "phone") == 0 && v[0] == '+';
+	size_t digits = 0;
+	if (strcmp(a->key, "phone") != 0 || v[0] != '+')
+		return false;
+	for (const char *p = v + 1; *p != '\0'; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (strchr(" -.()", *p) == NULL)
+			return false;
+	}
+	return digits >= 8 && digits <= 15;
 }
 
 static bool has_control(const char *s)

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "ini.h"
@@ -28,7 +30,6 @@
 #define FILE_MAX (16L * 1024 * 1024)      /* larger files are refused */
 #define DURATION_MAX (10 * 365 * 86400)   /* ten years, in seconds */
 #define DAY 86400
-#define TIER_CAPACITY 10                  /* default of [tier N] capacity */
 
 /* ---- error collection ---- */
 
@@ -329,7 +330,8 @@ static const void *cfield(const struct config *cfg, size_t off)
 
 static bool owns_string(enum ptype t)
 {
-	return t == PT_STRING || t == PT_PATH || t == PT_HOSTPORT;
+	return t == PT_STRING || t == PT_PATH || t == PT_HOSTPORT ||
+	       t == PT_TIMEZONE;
 }
 
 /* Gives copy (freshly allocated; NULL when allocation failed) to the
@@ -456,6 +458,46 @@ static bool parse_log(struct config *cfg, const struct cfg_param *p,
 	return true;
 }
 
+/* Is there a file dir/name, each part of name matched without regard to
+ * letter case (PostgreSQL matches zone names so)? */
+static bool tz_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX], part[PATH_MAX];
+	const char *p = name;
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s", dir);
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/");
+		DIR *d;
+		struct dirent *e;
+		bool found = false;
+
+		if (n == 0 || n >= sizeof part)
+			return false;
+		memcpy(part, p, n);
+		part[n] = '\0';
+		if ((d = opendir(path)) == NULL)
+			return false;
+		while (!found && (e = readdir(d)) != NULL) {
+			if (strcasecmp(e->d_name, part) != 0)
+				continue;
+			size_t len = strlen(path);
+			found = len + 1 + strlen(e->d_name) < sizeof path;
+			if (found)
+				snprintf(path + len, sizeof path - len, "/%s",
+					 e->d_name);
+		}
+		closedir(d);
+		if (!found)
+			return false;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Is name a time zone that PostgreSQL will know (Europe/Paris, UTC)? Its
  * shape, and, where this machine has the tz database (TZDIR or
  * /usr/share/zoneinfo, which PostgreSQL's packages use too), a file of
@@ -463,7 +505,6 @@ static bool parse_log(struct config *cfg, const struct cfg_param *p,
 static bool tz_known(const char *name, char msg[MSG_SIZE])
 {
 	const char *dir = getenv("TZDIR");
-	char path[PATH_MAX];
 	struct stat st;
 	size_t n = strlen(name);
 
@@ -476,11 +517,10 @@ static bool tz_known(const char *name, char msg[MSG_SIZE])
 			 "(Europe/Paris, UTC)", name);
 		return false;
 	}
-	if (strcmp(name, "UTC") == 0 || stat(dir, &st) != 0 ||
+	if (strcasecmp(name, "UTC") == 0 || stat(dir, &st) != 0 ||
 	    !S_ISDIR(st.st_mode))
 		return true;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (!tz_file(dir, name)) {
 		snprintf(msg, MSG_SIZE, "'%s' is not a time zone of the tz "
 			 "database (%s)", name, dir);
 		return false;
@@ -862,7 +902,7 @@ static bool open_tier(struct rules_load *rl, struct rule_decl *d)
 	c->tiers = t;
 	t += c->ntiers;
 	t->tier = d->name[0] - '0';
-	t->capacity = TIER_CAPACITY;
+	t->capacity = CFG_TIER_CAPACITY;
 	d->index = c->ntiers++;
 	return true;
 }
@@ -2060,7 +2100,7 @@ static void rules_finish(struct rules_load *rl)
 		}
 		c->tiers = t;
 		t[c->ntiers++] = (struct cfg_tier){ .tier = 1,
-						    .capacity = TIER_CAPACITY };
+						    .capacity = CFG_TIER_CAPACITY };
 	}
 	qsort(c->tiers, c->ntiers, sizeof *c->tiers, tier_order);
 }

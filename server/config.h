@@ -61,6 +61,10 @@ struct cfg_dept {
 	int handoff_within;                      /* seconds */
 };
 
+/* Complaints held at once by an agent whose tier sets no capacity (and
+ * whose tier the rules do not name). */
+#define CFG_TIER_CAPACITY 10
+
 struct cfg_tier {
 	int tier;                                /* 1.. */
 	int capacity;                            /* complaints held at once */

@@ -26,6 +26,7 @@
 #include "server.h"
 #include "session.h"
 #include "throttle.h"
+#include "values.h"
 
 #define QUEUE_REFRESH_MS 200
 
@@ -51,6 +52,7 @@ struct events {
 	size_t nmarks;
 	unsigned long pushed;
 	unsigned long dropped;
+	TAILQ_HEAD(, user_read) reads;  /* account re-reads in flight */
 };
 
 static void ev_line_unref(const void *data, size_t len, void *arg)
@@ -223,67 +225,62 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- notifications -------------------------------------------------------- */
 
-/* The account change of another node's USER SET, as its event carries it
- * (NULL elements: not changed). */
-struct user_event {
+/* A user changed on another node: their sessions here follow the account
+ * as it is now, re-read (the notification only names the user, so that a
+ * forged or late one can only cause a re-read). Reads in flight belong to
+ * the events module, freed with it. */
+struct user_read {
+	TAILQ_ENTRY(user_read) link;
+	struct events *ev;
 	char user[CFG_NAME_MAX + 1];
-	char tier[16];
-	char skills[512];
-	char team[CFG_NAME_MAX + 1];
-	char dept[CFG_NAME_MAX + 1];
-	bool has_tier, has_skills, has_team, has_dept, disabled;
 };
 
-/* Keeps one key of a user event; ignores the others. */
-static void user_event_take(struct user_event *ue, const char *key,
-			    const char *val, bool null)
+static void user_read_done(void *arg, const struct db_result *r)
 {
-	if (strcmp(key, "user") == 0)
-		snprintf(ue->user, sizeof ue->user, "%s", val);
-	if (null)
-		return;
-	if (strcmp(key, "tier") == 0) {
-		snprintf(ue->tier, sizeof ue->tier, "%s", val);
-		ue->has_tier = true;
-	} else if (strcmp(key, "skills") == 0) {
-		snprintf(ue->skills, sizeof ue->skills, "%s", val);
-		ue->has_skills = true;
-	} else if (strcmp(key, "team") == 0) {
-		snprintf(ue->team, sizeof ue->team, "%s", val);
-		ue->has_team = true;
-	} else if (strcmp(key, "dept") == 0) {
-		snprintf(ue->dept, sizeof ue->dept, "%s", val);
-		ue->has_dept = true;
-	} else if (strcmp(key, "enabled") == 0) {
-		ue->disabled = strcmp(val, "false") == 0;
+	struct user_read *ur = arg;
+	struct events *ev = ur->ev;
+	TAILQ_REMOVE(&ev->reads, ur, link);
+	if (r->status != DB_OK) {
+		log_warn("re-reading account %s: %s", ur->user, r->message);
+	} else if (PQntuples(r->res) == 1) {
+		struct user_change ch = {
+			.user = ur->user,
+			.tier = PQgetvalue(r->res, 0, 0),
+			.skills = PQgetvalue(r->res, 0, 1),
+			.team = PQgetvalue(r->res, 0, 2),
+			.dept = PQgetvalue(r->res, 0, 3),
+			.disabled = strcmp(PQgetvalue(r->res, 0, 4), "t") != 0,
+		};
+		(void)sessions_user_changed(ev->srv, &ch, NULL);
 	}
+	free(ur);
+}
+
+static void user_reread(struct events *ev, const char *user)
+{
+	struct user_read *ur = calloc(1, sizeof *ur);
+	if (ur == NULL) {
+		log_warn("re-reading account %s: out of memory", user);
+		return;
+	}
+	ur->ev = ev;
+	snprintf(ur->user, sizeof ur->user, "%s", user);
+	TAILQ_INSERT_TAIL(&ev->reads, ur, link);
+	const char *params[1] = { ur->user };
+	db_exec(ev->srv->db, "SELECT * FROM cd_user_live($1)", 1, params,
+		user_read_done, ur);
 }
 
 /* A login on another node: this node's failure counts follow (the
  * address is the client's, as that node saw it). */
 static void login_event_apply(struct events *ev, const char *type,
-			      const struct user_event *ue, const char *addr)
+			      const char *user, const char *addr)
 {
 	if (strcmp(type, "login-failed") == 0)
-		throttle_failure(ev->srv->throttle, ue->user, addr,
+		throttle_failure(ev->srv->throttle, user, addr,
 				 ev->srv->cfg->login_max_failures, time(NULL));
 	else
-		throttle_success(ev->srv->throttle, ue->user, addr);
-}
-
-/* A user changed (or disabled) on another node: their sessions here
- * follow. */
-static void user_event_apply(struct events *ev, const struct user_event *ue)
-{
-	struct user_change ch = {
-		.user = ue->user,
-		.tier = ue->has_tier ? ue->tier : NULL,
-		.skills = ue->has_skills ? ue->skills : NULL,
-		.team = ue->has_team ? ue->team : NULL,
-		.dept = ue->has_dept ? ue->dept : NULL,
-		.disabled = ue->disabled,
-	};
-	(void)sessions_user_changed(ev->srv, &ch, NULL);
+		throttle_success(ev->srv->throttle, user, addr);
 }
 
 /* What an event's type asks of this node. */
@@ -298,8 +295,7 @@ static struct event_kind event_kind_of(const char *type)
 {
 	struct event_kind k = { 0 };
 	k.reload = strcmp(type, "reload") == 0;
-	/* "disable": what older nodes send */
-	k.user = strcmp(type, "user") == 0 || strcmp(type, "disable") == 0;
+	k.user = strcmp(type, "user") == 0;
 	k.login = strcmp(type, "login-failed") == 0 ||
 		  strcmp(type, "login-ok") == 0;
 	k.internal = k.reload || k.user || k.login ||
@@ -317,11 +313,11 @@ static void notified(void *arg, const char *channel, const char *payload)
 	struct events *ev = arg;
 	struct sbuf queue = { 0 }, user = { 0 }, key = { 0 }, val = { 0 };
 	struct sbuf line = { 0 };
-	struct user_event ue = { 0 };
 	struct event_kind k = { 0 };
 	const char *p = payload;
 	bool null;
 	char node[64] = "", type[32] = "", addr[64] = "";
+	char who[CFG_NAME_MAX + 1] = "";
 	(void)channel;
 	if (!pgarray_next(&p, &queue, &null) || !pgarray_next(&p, &user, &null))
 		goto out;
@@ -331,12 +327,12 @@ static void notified(void *arg, const char *channel, const char *payload)
 			snprintf(node, sizeof node, "%s", val.data);
 		if (strcmp(key.data, "addr") == 0)
 			snprintf(addr, sizeof addr, "%s", val.data);
+		if (strcmp(key.data, "user") == 0)
+			snprintf(who, sizeof who, "%s", val.data);
 		if (strcmp(key.data, "type") == 0) {
 			snprintf(type, sizeof type, "%s", val.data);
 			k = event_kind_of(type);
-			ue.disabled = ue.disabled || strcmp(type, "disable") == 0;
 		}
-		user_event_take(&ue, key.data, val.data, null);
 		proto_put_kv(&line, key.data, val.data);
 	}
 	sbuf_add(&line, "\n", 1);
@@ -349,9 +345,9 @@ static void notified(void *arg, const char *channel, const char *payload)
 	if (strcmp(node, ev->srv->node) == 0)
 		goto out; /* this node did it already */
 	if (k.user)
-		user_event_apply(ev, &ue);
+		user_reread(ev, who);
 	if (k.login)
-		login_event_apply(ev, type, &ue, addr);
+		login_event_apply(ev, type, who, addr);
 	if (k.reload) {
 		char err[400];
 		if (server_reload(ev->srv, err, sizeof err) != 0)
@@ -381,27 +377,18 @@ void events_tell_reload(struct server *srv)
 		1, params, told, (void *)"a reload");
 }
 
-void events_tell_user(struct server *srv, const struct user_change *ch)
-{
-	const char *params[7] = { ch->user, srv->node, ch->tier, ch->skills,
-				  ch->team, ch->dept,
-				  ch->disabled ? "false" : NULL };
-	db_exec(srv->db,
-		"SELECT cd_notify('', '', 'type', 'user', 'user', $1, "
-		"'node', $2, 'tier', $3, 'skills', $4, 'team', $5, "
-		"'dept', $6, 'enabled', $7)",
-		7, params, told, (void *)"an account change");
-}
-
 void events_tell_login(struct server *srv, const char *user, const char *addr,
-		       bool ok)
+		       bool ok, db_result_fn *cb, void *arg)
 {
-	const char *params[4] = { ok ? "login-ok" : "login-failed", user, addr,
-				  srv->node };
+	/* Whatever was typed as a user name (a password, at times) is not
+	 * spread: what is not a user name counts for the address only. */
+	const char *params[4] = { ok ? "login-ok" : "login-failed",
+				  val_name(user) ? user : "", addr, srv->node };
 	db_exec(srv->db,
 		"SELECT cd_notify('', '', 'type', $1, 'user', $2, 'addr', $3, "
 		"'node', $4)",
-		4, params, told, (void *)"a login");
+		4, params, cb != NULL ? cb : told,
+		cb != NULL ? arg : (void *)"a login");
 }
 
 /* ---- public ------------------------------------------------------------------ */
@@ -412,6 +399,7 @@ struct events *events_new(struct server *srv)
 	if (ev == NULL)
 		return NULL;
 	ev->srv = srv;
+	TAILQ_INIT(&ev->reads);
 	struct db_options o = {
 		.conninfo = srv->cfg->db_conninfo,
 		.pool_size = 1,
@@ -439,6 +427,11 @@ void events_free(struct events **evp)
 	db_pool_free(&ev->listen);
 	if (ev->refresh != NULL)
 		event_free(ev->refresh);
+	struct user_read *ur;
+	while ((ur = TAILQ_FIRST(&ev->reads)) != NULL) {
+		TAILQ_REMOVE(&ev->reads, ur, link);
+		free(ur);
+	}
 	for (size_t i = 0; i < ev->nmarks; i++)
 		free(ev->marks[i].line);
 	free(ev->marks);

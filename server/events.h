@@ -5,10 +5,11 @@
 
 #include <stdbool.h>
 
+#include "db.h"
+
 struct server;
 struct session;
 struct events;
-struct user_change;
 
 /* Starts listening (its own connection, reconnected as needed). */
 struct events *events_new(struct server *srv);
@@ -19,15 +20,17 @@ void events_free(struct events **ev);
 void events_watch(struct events *ev, struct session *s, const char *queues);
 void events_unwatch(struct events *ev, struct session *s);
 
-/* Tells the other nodes (a NOTIFY they act on, never shown to clients):
- * that this node reread its files (they reread theirs), that an account
- * changed (their sessions of it follow), that a login failed or succeeded
- * (their failure counts follow, so that the limit holds for the whole
- * desk, not per node). Fire and forget: a failure is logged. */
+/* Tells the other nodes (a NOTIFY they act on, never shown to clients)
+ * that this node reread its files (they reread theirs), or that a login
+ * failed or succeeded (their failure counts follow, so that the limit
+ * holds for the whole desk, not per node). A failure to tell is logged.
+ * events_tell_login calls cb(arg, result) once the notification is
+ * committed or could not be (cb NULL: a failure is logged): a client told
+ * of its failed login only then cannot race the count on another node.
+ * (Account changes are told by cd_user_set, in its own transaction.) */
 void events_tell_reload(struct server *srv);
-void events_tell_user(struct server *srv, const struct user_change *ch);
 void events_tell_login(struct server *srv, const char *user, const char *addr,
-		       bool ok);
+		       bool ok, db_result_fn *cb, void *arg);
 
 /* Counters for metrics. */
 void events_stats(const struct events *ev, unsigned long *pushed,

@@ -119,6 +119,8 @@ int server_reload(struct server *srv, char *err, size_t errlen)
 						 (size_t)cfg->max_line + 1);
 	hasher_set_cost(srv->hasher, (uint32_t)cfg->argon2_t_cost,
 			(uint32_t)cfg->argon2_m_cost);
+	/* offer_work may have just been turned on. */
+	offer_poke(srv->offer);
 	if (cfg->log_syslog != srv->retired[srv->nretired - 1]->log_syslog)
 		log_open(cfg->log_syslog, getenv("CALLDESK_DEBUG") ? LOG_LVL_DEBUG
 								    : LOG_LVL_INFO);

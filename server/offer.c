@@ -14,10 +14,9 @@
 #include "proto.h"
 #include "server.h"
 
-/* The most complaints one round offers; a full round asks for another. */
-#define OFFER_BATCH 100
-/* Capacity of an agent whose tier the rules do not name (as NEXT). */
-#define DEFAULT_CAPACITY 10
+/* The most complaints one round offers (the round holds the rows of the
+ * agents it took meanwhile); a full round asks for another. */
+#define OFFER_BATCH 20
 
 struct offer {
 	struct server *srv;
@@ -35,7 +34,7 @@ static void round_done(void *arg, const struct db_result *r)
 	if (r->status != DB_OK) {
 		log_debug("offer: a round failed: %s", r->message);
 	} else {
-		n = atoi(PQgetvalue(r->res, 0, 0));
+		n = (int)strtol(PQgetvalue(r->res, 0, 0), NULL, 10);
 		o->offered += (unsigned long)n;
 		if (n > 0)
 			log_debug("offer: %d complaints offered", n);
@@ -82,7 +81,7 @@ static void round_cb(evutil_socket_t fd, short what, void *arg)
 	} else {
 		snprintf(aging, sizeof aging, "%d", cfg->next_aging);
 		fsm_from_array(MV_TAKE, from, sizeof from);
-		snprintf(def, sizeof def, "%d", DEFAULT_CAPACITY);
+		snprintf(def, sizeof def, "%d", CFG_TIER_CAPACITY);
 		snprintf(max, sizeof max, "%d", OFFER_BATCH);
 		const char *params[6] = { aging, from, tiers.data, caps.data,
 					  def, max };

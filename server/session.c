@@ -404,7 +404,7 @@ bool sessions_user_changed(struct server *srv, const struct user_change *ch,
 		if (!s->logged_in || strcmp(s->user, ch->user) != 0)
 			continue;
 		if (ch->tier != NULL)
-			s->tier = atoi(ch->tier);
+			s->tier = (int)strtol(ch->tier, NULL, 10);
 		if (ch->skills != NULL)
 			snprintf(s->skills, sizeof s->skills, "%s", ch->skills);
 		if (ch->team != NULL)

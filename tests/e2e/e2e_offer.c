@@ -84,7 +84,9 @@ static void test_offer_longest_idle(void **state)
 	c2 = tc_session(a2);
 	c3 = E2E_NODE_SESSION(a3);
 	E2E_OK(c1, "STATE SET state=ready");
-	e2e_sleep_ms(1100); /* a1 has been idle longer, by a second */
+	/* a1 has been idle longer, by a second (PINGs keep the sessions
+	 * from their idle_timeout; they change no state). */
+	E2E_SLEEP_BUSY(1100, c1, c2, c3, adm);
 	E2E_OK(c2, "STATE SET state=ready");
 
 	cust = E2E_CUSTOMER(sup, NULL);
@@ -94,12 +96,13 @@ static void test_offer_longest_idle(void **state)
 	k2 = E2E_COMPLAINT(sup, cust, "offers", 3);
 	expect_offered(c2, a2, k2);
 	expect_complaint(sup, k2, "assigned", a2);
+	E2E_PING(c1, c3, adm);
 
 	/* Both at capacity (1), a3 not ready: the third waits. (The offers
 	 * above came within milliseconds of the opening; a second is long
 	 * for a wrong one to show.) */
 	k3 = E2E_COMPLAINT(sup, cust, "offers", 3);
-	e2e_sleep_ms(1000);
+	E2E_SLEEP_BUSY(1000, c1, c2, c3, adm);
 	expect_complaint(sup, k3, "new", NULL);
 
 	/* a1 resolves theirs: capacity frees, the third goes to a1, at
@@ -108,6 +111,7 @@ static void test_offer_longest_idle(void **state)
 	       tc_q("sorted"));
 	expect_offered(c1, a1, k3);
 	expect_complaint(sup, k3, "assigned", a1);
+	E2E_PING(c3, adm);
 
 	/* The history: assigned by the system, offered. */
 	r = E2E_OK(sup, "COMPLAINT GET id=%lld", k1);

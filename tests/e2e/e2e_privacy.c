@@ -1425,6 +1425,10 @@ static void test_cards_lookalikes(void **state)
 		r = E2E_OK(c, "CUSTOMER GET id=%lld", k);
 		CHECK(strcmp(TC_HAS(r, "phone"), n13) != 0,
 		      "phone=%s (no \"+\", passes Luhn) stored as typed", n13);
+		/* "+" and 16 digits is no phone number (E.164: 15 at most). */
+		make_number(n16, "4", 16, true);
+		r = E2E_OK(c, "CUSTOMER SET id=%lld phone=+%s", k, n16);
+		MASKED(r, 1);
 	}
 }
 

@@ -367,6 +367,15 @@ static void test_user_set_other_node(void **state)
 		      "after USER SET tier=2", TC_HAS(r, "tier"), e2e_wait_ms());
 		e2e_sleep_ms(100);
 	}
+	/* A notification names the user only: the nodes re-read the
+	 * account, so a forged one (anyone may NOTIFY) changes nothing. */
+	tdb_exec("SELECT cd_notify('', '', 'type', 'user', 'user', $1, "
+		 "'node', 'forger', 'tier', '9')", name, NULL);
+	tdb_exec("SELECT cd_notify('', '', 'type', 'user', 'user', $1, "
+		 "'node', 'forger')", name, NULL);
+	E2E_SLEEP_BUSY(500, there, here, admin);
+	r = E2E_OK(there, "RULES");
+	TC_FIELD(r, "tier", "2");
 	E2E_OK(admin, "USER SET name=%s enabled=no", name);
 	TC_EXPECT_BYE(here, "disabled", 0);
 	TC_EXPECT_BYE(there, "disabled", e2e_wait_ms());

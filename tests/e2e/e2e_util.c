@@ -164,7 +164,8 @@ long long e2e_lock_waiters_at(long long n, const char *file, int line)
 		tdb_exec_at(file, line, "SELECT pg_stat_clear_snapshot()", NULL);
 		got = tdb_int_at(file, line, "SELECT count(*) FROM "
 				 "pg_stat_activity WHERE wait_event_type = "
-				 "'Lock' AND pid <> pg_backend_pid()", NULL);
+				 "'Lock' AND pid <> pg_backend_pid() AND "
+				 "datname = current_database()", NULL);
 	} while (got < n && e2e_poll_sleep(end));
 	if (got < n) {
 		/* Whatever the test holds must not outlive it. */
