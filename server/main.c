@@ -60,20 +60,6 @@ static void keep_first_error(void *ctx, const char *line)
 	}
 }
 
-/* --check: the certificate, key and client CA load and match, as the
- * server will need them (tls.c logs the details). */
-static int check_tls(const struct config *cfg)
-{
-	SSL_CTX *ctx = tls_server_ctx(cfg);
-	if (ctx == NULL) {
-		fprintf(stderr, "%s:0: cannot load the TLS certificate, key or "
-			"client CA\n", cfg->path);
-		return 1;
-	}
-	SSL_CTX_free(ctx);
-	return 0;
-}
-
 static void restart_note(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -409,7 +395,7 @@ int main(int argc, char **argv)
 		return 1;
 	int rc;
 	if (check)
-		rc = check_tls(cfg);
+		rc = 0;
 	else if (migrate)
 		rc = migrate_run(cfg->db_migrate_conninfo != NULL
 					 ? cfg->db_migrate_conninfo
