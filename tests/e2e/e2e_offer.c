@@ -12,7 +12,9 @@
  * learns of it by a complaint event, on either node; capacity holds (the
  * complaint waits) until the agent resolves one, when it is offered at
  * once; an agent who is not ready gets nothing; the history says the
- * system assigned it ("offered"). */
+ * system assigned it ("offered"); an offer the agent leaves without
+ * touching goes back to the queue (a system note) and is offered again, one
+ * they touched stays theirs. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,6 +131,36 @@ static void test_offer_longest_idle(void **state)
 	/* a3 was never offered anything. */
 	r = E2E_OK(c3, "COMPLAINT LIST assignee=me");
 	E2E_NROWS(r, 0);
+
+	/* a2 leaves without touching k2: it goes back to its queue, and is
+	 * offered again when someone is ready (a3). a1 touched k3 (a note):
+	 * it stays with a1 when a1 leaves. */
+	E2E_OK(c1, "COMPLAINT NOTE id=%lld text=%s", k3, tc_q("looking"));
+	tc_close(&c2);
+	{
+		int64_t end = e2e_mono_ms() + e2e_wait_ms();
+		const char *st;
+
+		do {
+			r = E2E_OK(sup, "COMPLAINT GET id=%lld", k2);
+			st = TC_HAS(r, "state");
+			E2E_PING(c1, c3, adm);
+		} while (strcmp(st, "new") != 0 && e2e_poll_sleep(end));
+		CHECK(strcmp(st, "new") == 0, "complaint %lld offered to %s, "
+		      "who left without touching it: state %s, expected new",
+		      k2, a2, st);
+		E2E_ROW_FIELD(r, r->nrows - 1, "event", "note");
+		E2E_ROW_FIELD(r, r->nrows - 1, "by", "system");
+		CHECK(strncmp(tc_row_get(r, r->nrows - 1, "text"),
+			      "returned to the queue", 21) == 0,
+		      "complaint %lld: last history text \"%s\"", k2,
+		      tc_row_get(r, r->nrows - 1, "text"));
+	}
+	E2E_OK(c3, "STATE SET state=ready");
+	expect_offered(c3, a3, k2);
+	tc_close(&c1);
+	E2E_SLEEP_BUSY(500, c3, adm);
+	expect_complaint(sup, k3, "assigned", a1);
 	tc_close(&c3);
 }
 
