@@ -442,20 +442,29 @@ static bool parse_currency(struct config *cfg, const struct cfg_param *p,
 	return true;
 }
 
-static bool parse_log(struct config *cfg, const struct cfg_param *p,
-		      const char *v, char msg[MSG_SIZE])
+/* One of two words into a bool field: word a gives a_value, word b the
+ * other value. */
+static bool parse_either(struct config *cfg, const struct cfg_param *p,
+			 const char *v, const char *a, bool a_value,
+			 const char *b, char msg[MSG_SIZE])
 {
-	bool *syslog = field(cfg, p->offset);
+	bool *f = field(cfg, p->offset);
 
-	if (strcmp(v, "stderr") == 0) {
-		*syslog = false;
-	} else if (strcmp(v, "syslog") == 0) {
-		*syslog = true;
+	if (strcmp(v, a) == 0) {
+		*f = a_value;
+	} else if (strcmp(v, b) == 0) {
+		*f = !a_value;
 	} else {
-		snprintf(msg, MSG_SIZE, "'%s' is neither stderr nor syslog", v);
+		snprintf(msg, MSG_SIZE, "'%s' is neither %s nor %s", v, a, b);
 		return false;
 	}
 	return true;
+}
+
+static bool parse_log(struct config *cfg, const struct cfg_param *p,
+		      const char *v, char msg[MSG_SIZE])
+{
+	return parse_either(cfg, p, v, "stderr", false, "syslog", msg);
 }
 
 /* Is there a file dir/name, each part of name matched without regard to
@@ -541,17 +550,7 @@ static bool parse_timezone(struct config *cfg, const struct cfg_param *p,
 static bool parse_bool(struct config *cfg, const struct cfg_param *p,
 		       const char *v, char msg[MSG_SIZE])
 {
-	bool *b = field(cfg, p->offset);
-
-	if (strcmp(v, "yes") == 0) {
-		*b = true;
-	} else if (strcmp(v, "no") == 0) {
-		*b = false;
-	} else {
-		snprintf(msg, MSG_SIZE, "'%s' is neither yes nor no", v);
-		return false;
-	}
-	return true;
+	return parse_either(cfg, p, v, "yes", true, "no", msg);
 }
 
 static bool parse_hostport_string(struct config *cfg,

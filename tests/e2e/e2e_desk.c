@@ -1632,30 +1632,6 @@ static int run_client(const char *user, const char *request, bool raw,
 			  out, err);
 }
 
-/* A whole file (malloc'd); NULL when it cannot be read. */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (f == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap + 1);
-			if (buf == NULL)
-				abort();
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
-}
-
 /* The value of a history event's at= (the first, or the last). */
 static const char *history_at(tc_conn *c, long long id, const char *event,
 			      bool last)
@@ -1723,7 +1699,7 @@ static void test_client_reports(void **state)
 	/* The complaints opened in the period: these two, nothing else. */
 	rc = run_client("sup1", e2e_fmt("export complaints %s %s %s", from, to,
 					path), false, out, err);
-	text = slurp(err);
+	text = e2e_slurp(err, 0, NULL);
 	CHECK(rc == 0, "export complaints: exit %d; stderr:\n%s", rc, text);
 	free(text);
 	snprintf(want, sizeof want, "complaint,opened,state,queue,category,"
@@ -1732,14 +1708,14 @@ static void test_client_reports(void **state)
 		 "\"\"badly\"\"\nsecond line\""));
 	snprintf(want + strlen(want), sizeof want - strlen(want), "%s",
 		 complaint_record(c, k2, "plain"));
-	got = slurp(path);
+	got = e2e_slurp(path, 0, NULL);
 	CHECK(got != NULL && strcmp(got, want) == 0,
 	      "%s:\n--- expected ---\n%s--- got ---\n%s---", path, want,
 	      got ? got : "(no file)");
 	free(got);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 077) == 0,
 	      "%s is readable by others (mode %o)", path, st.st_mode & 0777);
-	text = slurp(out);
+	text = e2e_slurp(out, 0, NULL);
 	CHECK(text != NULL && strstr(text, "Wrote 2 complaints") != NULL,
 	      "export complaints said: %s", text ? text : "(nothing)");
 	free(text);
@@ -1748,7 +1724,7 @@ static void test_client_reports(void **state)
 					"state=resolved", from, to), false,
 			out, err);
 	CHECK(rc == 0, "export complaints state=resolved: exit %d", rc);
-	got = slurp(out);
+	got = e2e_slurp(out, 0, NULL);
 	snprintf(want, sizeof want, "complaint,opened,state,queue,category,"
 		 "severity,assignee,customer,respond_by,resolve_by,resolved,"
 		 "summary\r\n%s", complaint_record(c, k2, "plain"));
@@ -1769,7 +1745,7 @@ static void test_client_reports(void **state)
 		 "agent,%s,%s,%s,1,1.00,,1.00,,0.00,0.00,1.00,0.00,0.00,2\r\n"
 		 "agent,%s,%s,%s,0,,,,,,,,0.00,,\r\n", u, from, to, u2, from,
 		 to);
-	got = slurp(path2);
+	got = e2e_slurp(path2, 0, NULL);
 	CHECK(got != NULL && strcmp(got, want) == 0,
 	      "%s:\n--- expected ---\n%s--- got ---\n%s---", path2, want,
 	      got ? got : "(no file)");
@@ -1778,14 +1754,14 @@ static void test_client_reports(void **state)
 	 * file is written. */
 	rc = run_client(u, e2e_fmt("export stats %s %s -", from, to), false,
 			out, err);
-	got = slurp(out);
+	got = e2e_slurp(out, 0, NULL);
 	CHECK(rc == 0 && got != NULL &&
 	      strstr(got, e2e_fmt("\r\nagent,%s,%s,%s,1,", u, from, to)) !=
 	      NULL, "an agent's own export (exit %d):\n%s", rc, got);
 	free(got);
 	rc = run_client(u, e2e_fmt("export stats %s %s %s agent=%s", from, to,
 				   path3, u2), false, out, err);
-	got = slurp(out);
+	got = e2e_slurp(out, 0, NULL);
 	CHECK(rc == 1 && got != NULL && strstr(got, "[forbidden]") != NULL,
 	      "another agent's figures: exit %d, said:\n%s", rc, got);
 	free(got);
@@ -1793,7 +1769,7 @@ static void test_client_reports(void **state)
 	/* A mistake in the command: usage, exit 1. */
 	rc = run_client(u, e2e_fmt("export complaints %s %s %s", to, from,
 				   path3), false, out, err);
-	got = slurp(err);
+	got = e2e_slurp(err, 0, NULL);
 	CHECK(rc == 1 && got != NULL && strstr(got, "earlier") != NULL,
 	      "FROM after TO: exit %d, said:\n%s", rc, got);
 	free(got);
@@ -1801,7 +1777,7 @@ static void test_client_reports(void **state)
 	/* stats: the figures beside the target. */
 	rc = run_client("sup1", e2e_fmt("stats agent=%s from=%s to=%s", u, from,
 					to), false, out, err);
-	got = slurp(out);
+	got = e2e_slurp(out, 0, NULL);
 	CHECK(rc == 0 && got != NULL, "stats: exit %d", rc);
 	CHECK(strstr(got, "complaints handled") != NULL &&
 	      strstr(got, "at least 2") != NULL &&
@@ -1812,14 +1788,14 @@ static void test_client_reports(void **state)
 	/* --raw: the protocol's line as it came. */
 	rc = run_client(u, e2e_fmt("stats from=%s to=%s", from, to), true, out,
 			err);
-	got = slurp(out);
+	got = e2e_slurp(out, 0, NULL);
 	CHECK(rc == 0 && got != NULL && strstr(got, " OK handled=1 ") != NULL &&
 	      strstr(got, "handled_min=2") != NULL,
 	      "stats --raw: exit %d:\n%s", rc, got);
 	free(got);
 	/* An agent asking for someone else's: refused, exit 1. */
 	rc = run_client(u, e2e_fmt("stats agent=%s", u2), false, out, err);
-	got = slurp(out);
+	got = e2e_slurp(out, 0, NULL);
 	CHECK(rc == 1 && got != NULL && strstr(got, "[forbidden]") != NULL,
 	      "stats of another agent: exit %d:\n%s", rc, got);
 	free(got);

@@ -1266,28 +1266,6 @@ static void test_decisions_append_only(void **state)
 
 static char *saved_rules;  /* the rules file as run.sh wrote it */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static bool spill(const char *path, const char *text)
 {
 	/* Write aside, then rename: the server never reads half a file. */
@@ -1337,7 +1315,7 @@ static int reload_teardown(void **state)
 	tc_teardown(state);
 	e2e_node_stop();
 	if (saved_rules != NULL && path != NULL) {
-		char *now = slurp(path);
+		char *now = e2e_slurp(path, 0, NULL);
 		bool changed = now == NULL || strcmp(now, saved_rules) != 0;
 
 		free(now);
@@ -1405,7 +1383,7 @@ static void test_reload(void **state)
 	int bad_line;
 
 	(void)state;
-	saved_rules = slurp(path);
+	saved_rules = e2e_slurp(path, 0, NULL);
 	CHECK(saved_rules != NULL, "cannot read %s", path);
 	good = with_refund_35(saved_rules);
 	CHECK(good != NULL, "%s has no \"refund = 30.00\" in [tier 1]", path);

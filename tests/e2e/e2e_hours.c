@@ -10,9 +10,9 @@
  * The calendars live in a rules file of a second node (e2e_node.h), not in
  * tests/e2e/rules.conf: a category more there would change the CATEGORY
  * LIST that the catalog, robust and users groups count (16 rows). The
- * test writes $CD_RULES plus its sections, starts the node (which reads
- * them), and puts $CD_RULES back at once; the main node never reads the
- * longer file. The calendars:
+ * node gets $CD_RULES plus these sections as a file of its own
+ * (E2E_NODE_START_RULES); the main node's file does not change. The
+ * calendars:
  *   office     UTC, monday..friday 09:00-17:00, weekends closed; holidays
  *              2025-12-25 and the next weekday after today (so that every
  *              multi-day deadline walks over one)
@@ -285,74 +285,19 @@ static void make_gap(time_t now)
 
 /* ---- the second node with these calendars ------------------------------------ */
 
-static char *saved_rules;
-static size_t saved_len;
-
-static bool write_file(const char *path, const char *a, size_t alen,
-		       const char *b, size_t blen)
-{
-	char tmp[1024];
-	FILE *f;
-	bool ok;
-
-	snprintf(tmp, sizeof(tmp), "%s.hours-tmp", path);
-	f = fopen(tmp, "wb");
-	if (f == NULL)
-		return false;
-	ok = fwrite(a, 1, alen, f) == alen && (blen == 0 ||
-					       fwrite(b, 1, blen, f) == blen);
-	ok = fclose(f) == 0 && ok;
-	return ok && rename(tmp, path) == 0;
-}
-
-/* Puts $CD_RULES back as it was. */
-static void restore_rules(void)
-{
-	const char *path = getenv("CD_RULES");
-
-	if (saved_rules == NULL || path == NULL)
-		return;
-	if (!write_file(path, saved_rules, saved_len, NULL, 0))
-		print_error("could not restore %s\n", path);
-	free(saved_rules);
-	saved_rules = NULL;
-}
-
-static int hours_teardown(void **state)
-{
-	restore_rules();
-	return e2e_node_teardown(state);
-}
-
-/* Makes the calendars from now, starts the second node with them; returns
- * its port. */
+/* Makes the calendars from now, starts the second node with them in a
+ * rules file of its own; returns its port. */
 static const char *start_hours_node(void)
 {
-	const char *path = tc_env("CD_RULES");
 	time_t now = time(NULL);
 	char *extra = NULL;
 	size_t elen = 0, i, s;
-	FILE *f, *mem;
+	FILE *mem;
 	const char *port;
 
 	make_office(&office, "office", "UTC", 0, now);
 	make_office(&office_ist, "office-ist", "Asia/Kolkata", 19800, now);
 	make_gap(now);
-
-	f = fopen(path, "rb");
-	CHECK(f != NULL, "cannot read %s", path);
-	mem = open_memstream(&saved_rules, &saved_len);
-	CHECK(mem != NULL, "open_memstream");
-	for (;;) {
-		char buf[4096];
-		size_t n = fread(buf, 1, sizeof(buf), f);
-
-		if (n == 0)
-			break;
-		fwrite(buf, 1, n, mem);
-	}
-	fclose(f);
-	fclose(mem);
 
 	mem = open_memstream(&extra, &elen);
 	CHECK(mem != NULL, "open_memstream");
@@ -366,13 +311,8 @@ static const char *start_hours_node(void)
 				cats[i].respond[s], cats[i].resolve[s]);
 	}
 	fclose(mem);
-	if (!write_file(path, saved_rules, saved_len, extra, elen)) {
-		free(extra);
-		fail_msg("cannot write %s", path);
-	}
+	port = E2E_NODE_START_RULES("hours", NULL, extra);
 	free(extra);
-	port = E2E_NODE_START("hours", NULL);
-	restore_rules();
 	return port;
 }
 
@@ -839,10 +779,10 @@ static void test_wrapup_chosen_state_stays(void **state)
 int e2e_group_hours(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_hours_deadlines, hours_teardown),
-		cmocka_unit_test_teardown(test_hours_any_time, hours_teardown),
-		cmocka_unit_test_teardown(test_hours_wait_resume, hours_teardown),
-		cmocka_unit_test_teardown(test_hours_reopen, hours_teardown),
+		cmocka_unit_test_teardown(test_hours_deadlines, e2e_node_teardown),
+		cmocka_unit_test_teardown(test_hours_any_time, e2e_node_teardown),
+		cmocka_unit_test_teardown(test_hours_wait_resume, e2e_node_teardown),
+		cmocka_unit_test_teardown(test_hours_reopen, e2e_node_teardown),
 		cmocka_unit_test_teardown(test_wrapup_back_to_ready,
 					  e2e_node_teardown),
 		cmocka_unit_test_teardown(test_wrapup_chosen_state_stays,

@@ -256,24 +256,16 @@ static bool try_start(const char *name, const char *extra, const char *rules,
 /* Writes $CD_RULES + more into path. */
 static bool write_rules(const char *path, const char *more)
 {
-	const char *src = getenv("CD_RULES");
-	FILE *in = src != NULL ? fopen(src, "r") : NULL, *out;
-	char buf[4096];
-	size_t n;
-	bool ok = true;
+	size_t len = 0;
+	char *text = e2e_slurp(getenv("CD_RULES"), 0, &len);
+	FILE *out = text != NULL ? fopen(path, "w") : NULL;
+	bool ok = out != NULL && fwrite(text, 1, len, out) == len &&
+		  fputs(more, out) >= 0;
 
-	if (in == NULL)
-		return false;
-	out = fopen(path, "w");
-	if (out == NULL) {
-		fclose(in);
-		return false;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		ok = ok && fwrite(buf, 1, n, out) == n;
-	ok = ok && !ferror(in) && fputs(more, out) >= 0;
-	fclose(in);
-	return fclose(out) == 0 && ok;
+	if (out != NULL)
+		ok = fclose(out) == 0 && ok;
+	free(text);
+	return ok;
 }
 
 static const char *start_at(const char *name, const char *extra,

@@ -135,28 +135,14 @@ static void db_has_at(const char *what, const char *needle, const char *file,
 static char *read_log(void)
 {
 	const char *path = tc_env("CD_LOG");
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	size_t len = 0, n;
+	char *buf = e2e_slurp(path, 0, &len);
 
-	CHECK(f != NULL, "cannot open the server log %s", path);
-	for (;;) {
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 1 << 20;
-			buf = realloc(buf, cap + 1);
-			CHECK(buf != NULL, "out of memory");
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	fclose(f);
+	CHECK(buf != NULL, "cannot read the server log %s", path);
 	/* NUL bytes would end the search early: make them visible. */
 	for (n = 0; n < len; n++)
 		if (buf[n] == '\0')
 			buf[n] = ' ';
-	buf[len] = '\0';
 	return buf;
 }
 

@@ -20,23 +20,6 @@
 static char *saved;          /* the rules file as the harness wrote it */
 static size_t saved_len;
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
-		*len = fread(buf, 1, (size_t)n, f);
-		buf[*len] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
-
 static void write_file(const char *path, const char *a, size_t alen,
 		       const char *b)
 {
@@ -82,7 +65,7 @@ static bool reload_logged(size_t offset)
 static int setup(void **state)
 {
 	(void)state;
-	saved = read_file(getenv("CD_RULES"), &saved_len);
+	saved = e2e_slurp(getenv("CD_RULES"), 0, &saved_len);
 	return saved == NULL ? -1 : 0;
 }
 
@@ -132,7 +115,7 @@ static void test_sighup_invalid_changes_nothing(void **state)
 	char *log;
 	(void)state;
 
-	log = read_file(getenv("CD_LOG"), &log_before);
+	log = e2e_slurp(getenv("CD_LOG"), 0, &log_before);
 	free(log);
 	/* A valid change with a broken section after it: none of it applies. */
 	write_file(rules, saved, saved_len,
@@ -147,7 +130,7 @@ static void test_sighup_invalid_changes_nothing(void **state)
 	E2E_OK(c, "PING");
 	E2E_OK(c, "CATEGORY LIST");
 	/* The error is logged as FILE:LINE: message. */
-	log = read_file(getenv("CD_LOG"), &log_after);
+	log = e2e_slurp(getenv("CD_LOG"), 0, &log_after);
 	CHECK(log != NULL && log_after > log_before &&
 		      strstr(log + log_before, "rules.conf:") != NULL,
 	      "the invalid rules file was not reported as FILE:LINE in the log");
@@ -170,7 +153,7 @@ static int check_copy(const char *name, const char *sed_expr, char **out)
 	      "cannot write %s", conf);
 	st = e2e_system("'%s' -c '%s' --check > '%s' 2>&1",
 			tc_env("CD_SERVER_BIN"), conf, txt);
-	*out = read_file(txt, &len);
+	*out = e2e_slurp(txt, 0, &len);
 	CHECK(*out != NULL, "cannot read %s", txt);
 	return st;
 }

@@ -114,19 +114,17 @@ size_t e2e_log_size(void)
 	return (size_t)st.st_size;
 }
 
-bool e2e_log_has(size_t offset, const char *text)
+char *e2e_slurp(const char *path, size_t offset, size_t *len_r)
 {
-	const char *path = getenv("CD_LOG");
-	FILE *f = path ? fopen(path, "rb") : NULL;
+	FILE *f = path != NULL ? fopen(path, "rb") : NULL;
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
-	bool found;
 
 	if (f == NULL)
-		return false;
-	if (fseek(f, (long)offset, SEEK_SET) != 0) {
+		return NULL;
+	if (offset > 0 && fseek(f, (long)offset, SEEK_SET) != 0) {
 		fclose(f);
-		return false;
+		return NULL;
 	}
 	do {
 		if (cap - len < 4096) {
@@ -140,7 +138,16 @@ bool e2e_log_has(size_t offset, const char *text)
 	} while (n > 0);
 	fclose(f);
 	buf[len] = '\0';
-	found = strstr(buf, text) != NULL;
+	if (len_r != NULL)
+		*len_r = len;
+	return buf;
+}
+
+bool e2e_log_has(size_t offset, const char *text)
+{
+	char *buf = e2e_slurp(getenv("CD_LOG"), offset, NULL);
+	bool found = buf != NULL && strstr(buf, text) != NULL;
+
 	free(buf);
 	return found;
 }

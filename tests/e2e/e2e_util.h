@@ -75,6 +75,10 @@ void e2e_sleep_busy_at(const char *file, int line, int ms, ...);
 /* The server log ($CD_LOG): its size now (an offset); whether text is in
  * it after offset; and waiting up to e2e_wait_ms() for text to appear in
  * it after offset (true when it did). */
+/* The file from byte offset to its end, NUL-terminated (malloc'd; the
+ * length in *len when len is not NULL); NULL when it cannot be read. */
+char *e2e_slurp(const char *path, size_t offset, size_t *len);
+
 size_t e2e_log_size(void);
 bool e2e_log_has(size_t offset, const char *text);
 bool e2e_log_wait(size_t offset, const char *text);
